@@ -1,0 +1,5 @@
+DROP TABLE IF EXISTS public.event_tag;
+DROP TABLE IF EXISTS public.event_journal;
+DROP TABLE IF EXISTS public.snapshot;
+DROP TABLE IF EXISTS public.durable_state;
+
