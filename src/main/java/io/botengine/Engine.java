@@ -1,0 +1,87 @@
+package io.botengine;
+
+import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.ServerBinding;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.botengine.job.JobLauncher;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * One running node: validated settings, the journal schema, and the actor system with its
+ * {@link Guardian}. Used by {@link Main} and by tests that start real engines.
+ */
+public final class Engine implements AutoCloseable {
+  private final ActorSystem<Void> system;
+  private final EngineSettings settings;
+  private final CompletableFuture<ServerBinding> bound;
+
+  private Engine(ActorSystem<Void> system, EngineSettings settings,
+      CompletableFuture<ServerBinding> bound) {
+    this.system = system;
+    this.settings = settings;
+    this.bound = bound;
+  }
+
+  /**
+   * Validates {@code config}, prepares the journal, and starts the node. Throws {@link
+   * EngineSettings.SettingsException} or {@link JournalSchema.Unavailable} with a one-line reason.
+   */
+  public static Engine start(Config config, Function<ActorSystem<?>, JobLauncher> jobs) {
+    EngineSettings settings = EngineSettings.from(config);
+    if (settings.persistence().createSchema()) {
+      JournalSchema.apply(settings.persistence());
+    }
+    CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Guardian.create(settings, jobs, bound),
+            settings.cluster().systemName(),
+            akkaConfig(settings).withFallback(config));
+    return new Engine(system, settings, bound);
+  }
+
+  /** The Akka settings that follow from the engine's own. */
+  static Config akkaConfig(EngineSettings settings) {
+    EngineSettings.Dialect dialect = settings.persistence().dialect();
+    Map<String, Object> values = new HashMap<>();
+    values.put("akka-persistence-jdbc.shared-databases.default.profile", dialect.slickProfile);
+    values.put("akka-persistence-jdbc.shared-databases.default.db.driver", dialect.driver);
+    return ConfigFactory.parseMap(values)
+        .withValue("akka.cluster.seed-nodes", ConfigValueFactory.fromIterable(java.util.List.of()));
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public EngineSettings settings() {
+    return settings;
+  }
+
+  /** Waits (at most {@code timeout}) for the HTTP server and returns its port. */
+  public int httpPort(Duration timeout) {
+    try {
+      return bound.get(timeout.toMillis(), TimeUnit.MILLISECONDS).localAddress().getPort();
+    } catch (Exception e) {
+      throw new IllegalStateException("HTTP server did not start: " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs coordinated shutdown and waits for the system to stop. */
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("engine did not stop in 30 s", e);
+    }
+  }
+}

@@ -1,0 +1,309 @@
+package io.botengine;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The engine's own settings ({@code bot { ... }}), read once at start and validated. A missing or
+ * malformed setting raises {@link SettingsException} whose message is one line naming the
+ * environment variable (or config path) to fix.
+ */
+public record EngineSettings(
+    Telegram telegram,
+    Http http,
+    String adminToken,
+    Billing billing,
+    UserSettings user,
+    Persistence persistence,
+    ClusterSettings cluster,
+    Duration askTimeout) {
+
+  /** Bot API access and ingress mode. */
+  public record Telegram(
+      String token,
+      String apiUrl,
+      Mode mode,
+      String webhookSecret,
+      String webhookPath,
+      String webhookPublicUrl,
+      Duration pollTimeout,
+      int pollLimit,
+      Duration pollMinBackoff,
+      Duration pollMaxBackoff,
+      long maxFileSize,
+      int clientMaxRequests,
+      Duration clientConnectTimeout,
+      Duration clientReadTimeout) {
+    public boolean sandbox() {
+      return token.isEmpty();
+    }
+  }
+
+  /** How updates reach the engine. */
+  public enum Mode {
+    POLLING,
+    WEBHOOK
+  }
+
+  /** The engine's HTTP server. */
+  public record Http(String host, int port) {}
+
+  /** Prices and grants. */
+  public record Billing(long cvCost, long welcomeTokens, boolean requireSubscription) {}
+
+  /** Per-user actor tuning. */
+  public record UserSettings(int snapshotEvery, int dedupWindow, int ledgerShown) {}
+
+  /** Journal database. */
+  public record Persistence(
+      String jdbcUrl, String user, String password, boolean createSchema, Dialect dialect) {}
+
+  /** The databases the journal runs on. */
+  public enum Dialect {
+    H2("slick.jdbc.H2Profile$", "org.h2.Driver", "h2-create-schema.sql"),
+    POSTGRES("slick.jdbc.PostgresProfile$", "org.postgresql.Driver", "postgres-create-schema.sql");
+
+    public final String slickProfile;
+    public final String driver;
+    public final String schemaFile;
+
+    Dialect(String slickProfile, String driver, String schemaFile) {
+      this.slickProfile = slickProfile;
+      this.driver = driver;
+      this.schemaFile = schemaFile;
+    }
+  }
+
+  /** This node's place in the cluster. */
+  public record ClusterSettings(String host, int port, List<String> seedNodes, String systemName) {}
+
+  /** A setting that is missing or malformed; the message is meant for the operator, as is. */
+  public static final class SettingsException extends RuntimeException {
+    public SettingsException(String message) {
+      super(message);
+    }
+  }
+
+  private static final Map<String, String> ENV_NAMES =
+      Map.ofEntries(
+          Map.entry("bot.telegram.token", "TELEGRAM_BOT_TOKEN"),
+          Map.entry("bot.telegram.api-url", "TELEGRAM_API_URL"),
+          Map.entry("bot.telegram.mode", "TELEGRAM_MODE"),
+          Map.entry("bot.telegram.webhook.secret", "TELEGRAM_WEBHOOK_SECRET"),
+          Map.entry("bot.telegram.webhook.public-url", "TELEGRAM_WEBHOOK_URL"),
+          Map.entry("bot.http.port", "HTTP_PORT"),
+          Map.entry("bot.http.host", "HTTP_HOST"),
+          Map.entry("bot.admin.api-token", "ADMIN_API_TOKEN"),
+          Map.entry("bot.persistence.jdbc-url", "JDBC_URL"),
+          Map.entry("bot.persistence.user", "JDBC_USER"),
+          Map.entry("bot.persistence.password", "JDBC_PASSWORD"),
+          Map.entry("bot.persistence.max-connections", "JDBC_MAX_CONNECTIONS"),
+          Map.entry("bot.cluster.host", "CLUSTER_HOST"),
+          Map.entry("bot.cluster.port", "CLUSTER_PORT"),
+          Map.entry("bot.cluster.seed-nodes", "CLUSTER_SEED_NODES"),
+          Map.entry("bot.billing.cv-cost", "BOT_CV_COST"),
+          Map.entry("bot.billing.welcome-tokens", "BOT_WELCOME_TOKENS"),
+          Map.entry("bot.billing.require-subscription", "BOT_REQUIRE_SUBSCRIPTION"),
+          Map.entry("bot.user.snapshot-every", "BOT_SNAPSHOT_EVERY"),
+          Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"));
+
+  /** Names a setting the way an operator sets it: the env variable, else the config path. */
+  public static String nameOf(String path) {
+    String env = ENV_NAMES.get(path);
+    return env == null ? path : env + " (" + path + ")";
+  }
+
+  /** Reads and validates {@code bot { ... }} from a resolved config. */
+  public static EngineSettings from(Config config) {
+    Reader r = new Reader(config);
+    String token = r.string("bot.telegram.token").trim();
+    String modeName = r.string("bot.telegram.mode").trim();
+    Mode mode =
+        switch (modeName.toLowerCase()) {
+          case "polling" -> Mode.POLLING;
+          case "webhook" -> Mode.WEBHOOK;
+          default -> throw r.bad("bot.telegram.mode", "must be 'polling' or 'webhook'", modeName);
+        };
+    String secret = r.string("bot.telegram.webhook.secret");
+    if (!token.isEmpty() && mode == Mode.WEBHOOK && secret.isBlank()) {
+      throw new SettingsException(
+          nameOf("bot.telegram.webhook.secret") + " is required when TELEGRAM_MODE=webhook");
+    }
+    if (!token.isEmpty() && !token.matches("[0-9]+:[A-Za-z0-9_-]+")) {
+      throw new SettingsException(
+          nameOf("bot.telegram.token") + " is malformed: expected <digits>:<letters>");
+    }
+    String apiUrl = r.httpUrl("bot.telegram.api-url", true);
+    String publicUrl = r.string("bot.telegram.webhook.public-url").trim();
+    if (!publicUrl.isEmpty()) {
+      r.httpUrl("bot.telegram.webhook.public-url", false);
+    }
+    Telegram telegram =
+        new Telegram(
+            token,
+            apiUrl,
+            mode,
+            secret,
+            r.string("bot.telegram.webhook.path"),
+            publicUrl,
+            r.positiveDuration("bot.telegram.polling.timeout"),
+            r.intIn("bot.telegram.polling.limit", 1, 100),
+            r.positiveDuration("bot.telegram.polling.min-backoff"),
+            r.positiveDuration("bot.telegram.polling.max-backoff"),
+            r.longIn("bot.telegram.max-file-size", 1, 20L * 1024 * 1024),
+            r.intIn("bot.telegram.client.max-requests", 1, 100_000),
+            r.positiveDuration("bot.telegram.client.connect-timeout"),
+            r.positiveDuration("bot.telegram.client.read-timeout"));
+    if (telegram.clientReadTimeout().compareTo(telegram.pollTimeout()) <= 0) {
+      throw new SettingsException(
+          "bot.telegram.client.read-timeout must be longer than bot.telegram.polling.timeout");
+    }
+    Http http = new Http(r.string("bot.http.host"), r.intIn("bot.http.port", 0, 65535));
+    Billing billing =
+        new Billing(
+            r.longIn("bot.billing.cv-cost", 0, 1_000_000),
+            r.longIn("bot.billing.welcome-tokens", 0, 1_000_000),
+            r.bool("bot.billing.require-subscription"));
+    UserSettings user =
+        new UserSettings(
+            r.intIn("bot.user.snapshot-every", 1, 1_000_000),
+            r.intIn("bot.user.dedup-window", 1, 100_000),
+            r.intIn("bot.user.ledger-shown", 1, 1000));
+    String jdbcUrl = r.string("bot.persistence.jdbc-url").trim();
+    Dialect dialect;
+    if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+      dialect = Dialect.POSTGRES;
+    } else if (jdbcUrl.startsWith("jdbc:h2:")) {
+      dialect = Dialect.H2;
+    } else {
+      throw r.bad("bot.persistence.jdbc-url", "must start with jdbc:postgresql: or jdbc:h2:", jdbcUrl);
+    }
+    Persistence persistence =
+        new Persistence(
+            jdbcUrl,
+            r.string("bot.persistence.user"),
+            r.string("bot.persistence.password"),
+            r.bool("bot.persistence.create-schema"),
+            dialect);
+    ClusterSettings cluster =
+        new ClusterSettings(
+            r.string("bot.cluster.host"),
+            r.intIn("bot.cluster.port", 0, 65535),
+            r.seedNodes("bot.cluster.seed-nodes"),
+            r.string("bot.cluster.system-name"));
+    return new EngineSettings(
+        telegram,
+        http,
+        r.string("bot.admin.api-token"),
+        billing,
+        user,
+        persistence,
+        cluster,
+        r.positiveDuration("bot.ask-timeout"));
+  }
+
+  /** Typed access that turns every config failure into one operator-readable line. */
+  private record Reader(Config config) {
+    String string(String path) {
+      try {
+        return config.getString(path);
+      } catch (ConfigException.Missing e) {
+        throw new SettingsException(nameOf(path) + " is missing");
+      } catch (ConfigException e) {
+        throw new SettingsException(nameOf(path) + " must be text");
+      }
+    }
+
+    boolean bool(String path) {
+      try {
+        return config.getBoolean(path);
+      } catch (ConfigException e) {
+        throw bad(path, "must be true or false", raw(path));
+      }
+    }
+
+    long longIn(String path, long min, long max) {
+      long value;
+      try {
+        value = config.getLong(path);
+      } catch (ConfigException e) {
+        throw bad(path, "must be a whole number", raw(path));
+      }
+      if (value < min || value > max) {
+        throw bad(path, "must be between " + min + " and " + max, Long.toString(value));
+      }
+      return value;
+    }
+
+    int intIn(String path, int min, int max) {
+      return (int) longIn(path, min, max);
+    }
+
+    Duration positiveDuration(String path) {
+      Duration d;
+      try {
+        d = config.getDuration(path);
+      } catch (ConfigException e) {
+        throw bad(path, "must be a duration such as 10s or 500ms", raw(path));
+      }
+      if (d.isNegative() || d.isZero()) {
+        throw bad(path, "must be positive", raw(path));
+      }
+      return d;
+    }
+
+    String httpUrl(String path, boolean baseOnly) {
+      String value = string(path).trim();
+      URI uri;
+      try {
+        uri = URI.create(value);
+      } catch (IllegalArgumentException e) {
+        throw bad(path, "is not a URL", value);
+      }
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())
+          || uri.getHost() == null) {
+        throw bad(path, "must be an http:// or https:// URL", value);
+      }
+      if (baseOnly && uri.getPath() != null && !uri.getPath().isEmpty() && !"/".equals(uri.getPath())) {
+        throw bad(path, "must be a base URL without a path", value);
+      }
+      return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+    }
+
+    List<String> seedNodes(String path) {
+      String value = string(path).trim();
+      List<String> nodes = new ArrayList<>();
+      if (value.isEmpty()) {
+        return List.of();
+      }
+      for (String part : value.split(",")) {
+        String node = part.trim();
+        int colon = node.lastIndexOf(':');
+        if (colon <= 0 || !node.substring(colon + 1).matches("[0-9]{1,5}")) {
+          throw bad(path, "must be comma-separated host:port pairs", value);
+        }
+        nodes.add(node);
+      }
+      return List.copyOf(nodes);
+    }
+
+    private String raw(String path) {
+      try {
+        return config.getValue(path).unwrapped().toString();
+      } catch (ConfigException e) {
+        return "<missing>";
+      }
+    }
+
+    SettingsException bad(String path, String rule, String got) {
+      boolean secret = path.contains("token") || path.contains("password") || path.contains("secret");
+      String shown = secret ? "" : ", got '" + got + "'";
+      return new SettingsException(nameOf(path) + " " + rule + shown);
+    }
+  }
+}

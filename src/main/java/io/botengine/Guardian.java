@@ -1,0 +1,173 @@
+package io.botengine;
+
+import akka.Done;
+import akka.actor.Address;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.ClusterSingleton;
+import akka.cluster.typed.Join;
+import akka.cluster.typed.JoinSeedNodes;
+import akka.cluster.typed.SingletonActor;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.server.Directives;
+import akka.http.javadsl.server.Route;
+import io.botengine.job.JobLauncher;
+import io.botengine.telegram.BotApiClient;
+import io.botengine.telegram.PollingIngress;
+import io.botengine.telegram.UserDirectory;
+import io.botengine.telegram.WebhookRoute;
+import io.botengine.user.AdminRoutes;
+import io.botengine.user.UserEntity;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
+
+/**
+ * Wires one node: joins the cluster, starts user sharding, Telegram ingress (a polling singleton
+ * or the webhook route) and the HTTP server. Owns nothing after start.
+ */
+final class Guardian {
+  private Guardian() {}
+
+  static Behavior<Void> create(
+      EngineSettings settings,
+      Function<ActorSystem<?>, JobLauncher> jobs,
+      CompletableFuture<ServerBinding> bound) {
+    return Behaviors.setup(
+        ctx -> {
+          joinCluster(ctx.getSystem(), settings.cluster());
+          BotApiClient telegram = new BotApiClient(ctx.getSystem(), settings.telegram());
+          ctx.getSystem().getWhenTerminated().thenRun(telegram::close);
+          UserEntity.init(
+              ctx.getSystem(),
+              new UserEntity.Deps(
+                  settings.billing(),
+                  settings.user(),
+                  settings.telegram().maxFileSize(),
+                  telegram,
+                  jobs.apply(ctx.getSystem()),
+                  Clock.systemUTC()));
+          UserDirectory users = directory(ctx.getSystem(), settings);
+          List<Route> routes = new ArrayList<>();
+          routes.add(new HealthRoutes(ctx.getSystem()).route());
+          routes.add(
+              new AdminRoutes(ctx.getSystem(), settings.adminToken(), settings.askTimeout())
+                  .route());
+          startIngress(ctx, settings.telegram(), telegram, users, routes);
+          registerCommands(ctx, telegram);
+          Route all =
+              Directives.concat(
+                  routes.get(0), routes.subList(1, routes.size()).toArray(new Route[0]));
+          bind(ctx, settings.http(), all, bound);
+          return Behaviors.empty();
+        });
+  }
+
+  private static void joinCluster(ActorSystem<?> system, EngineSettings.ClusterSettings cluster) {
+    Cluster c = Cluster.get(system);
+    if (cluster.seedNodes().isEmpty()) {
+      c.manager().tell(Join.create(c.selfMember().address()));
+      return;
+    }
+    List<Address> seeds = new ArrayList<>();
+    for (String node : cluster.seedNodes()) {
+      int colon = node.lastIndexOf(':');
+      seeds.add(new Address("akka", cluster.systemName(), node.substring(0, colon),
+          Integer.parseInt(node.substring(colon + 1))));
+    }
+    c.manager().tell(new JoinSeedNodes(seeds));
+  }
+
+  private static UserDirectory directory(ActorSystem<?> system, EngineSettings settings) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    return inbound ->
+        sharding
+            .entityRefFor(UserEntity.ENTITY_KEY, Long.toString(inbound.userId()))
+            .<Done>askWithStatus(
+                replyTo -> new UserEntity.HandleUpdate(inbound, replyTo), settings.askTimeout());
+  }
+
+  private static void startIngress(
+      ActorContext<Void> ctx,
+      EngineSettings.Telegram settings,
+      BotApiClient telegram,
+      UserDirectory users,
+      List<Route> routes) {
+    if (settings.mode() == EngineSettings.Mode.POLLING) {
+      PollingIngress.Source source =
+          new PollingIngress.Source() {
+            @Override
+            public java.util.concurrent.CompletionStage<List<org.telegram.telegrambots.meta.api.objects.Update>> getUpdates(long offset) {
+              return telegram.getUpdates(offset);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Boolean> deleteWebhook() {
+              return telegram.deleteWebhook();
+            }
+          };
+      ClusterSingleton.get(ctx.getSystem())
+          .init(SingletonActor.of(PollingIngress.create(source, users, settings),
+              "telegram-polling"));
+      return;
+    }
+    routes.add(new WebhookRoute(settings.webhookPath(), settings.webhookSecret(), users).route());
+    if (!settings.webhookPublicUrl().isEmpty()) {
+      telegram
+          .setWebhook(settings.webhookPublicUrl(), settings.webhookSecret())
+          .whenComplete(
+              (ok, error) -> {
+                if (error != null) {
+                  ctx.getSystem().log().error("setWebhook failed: {}", error.getMessage());
+                } else {
+                  ctx.getSystem().log().info("webhook registered with Telegram");
+                }
+              });
+    }
+  }
+
+  private static void registerCommands(ActorContext<Void> ctx, BotApiClient telegram) {
+    List<BotCommand> commands =
+        List.of(
+            new BotCommand("cv", "Анализ резюме (PDF или TXT)"),
+            new BotCommand("balance", "Баланс и подписка"),
+            new BotCommand("cancel", "Отменить текущее действие"),
+            new BotCommand("help", "Справка"));
+    telegram
+        .setMyCommands(commands)
+        .whenComplete(
+            (ok, error) -> {
+              if (error != null) {
+                ctx.getSystem().log().warn("setMyCommands failed: {}", error.getMessage());
+              }
+            });
+  }
+
+  private static void bind(
+      ActorContext<Void> ctx,
+      EngineSettings.Http http,
+      Route route,
+      CompletableFuture<ServerBinding> bound) {
+    ActorSystem<?> system = ctx.getSystem();
+    Http.get(system)
+        .newServerAt(http.host(), http.port())
+        .bind(route)
+        .whenComplete(
+            (binding, error) -> {
+              if (error != null) {
+                bound.completeExceptionally(error);
+              } else {
+                binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(5), system);
+                bound.complete(binding);
+              }
+            });
+  }
+}

@@ -1,0 +1,58 @@
+package io.botengine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Applies {@code persistence-schema/<db>-create-schema.sql} (every statement idempotent) before
+ * the actor system starts, so that the journal exists when the first user actor recovers. Runs on
+ * the main thread, before any actor.
+ */
+final class JournalSchema {
+  private JournalSchema() {}
+
+  /** A database the engine cannot use; the message is one line for the operator. */
+  static final class Unavailable extends RuntimeException {
+    Unavailable(String message) {
+      super(message);
+    }
+  }
+
+  static void apply(EngineSettings.Persistence p) {
+    String sql = read("persistence-schema/" + p.dialect().schemaFile);
+    try (Connection c = DriverManager.getConnection(p.jdbcUrl(), p.user(), p.password());
+        Statement s = c.createStatement()) {
+      for (String statement : sql.split(";")) {
+        String stripped = statement.lines().filter(l -> !l.strip().startsWith("--"))
+            .reduce("", (a, b) -> a + b + "\n").strip();
+        if (!stripped.isEmpty()) {
+          s.execute(stripped);
+        }
+      }
+    } catch (SQLException e) {
+      throw new Unavailable("cannot prepare the journal at JDBC_URL (" + redact(p.jdbcUrl())
+          + "): " + e.getMessage().lines().findFirst().orElse(""));
+    }
+  }
+
+  private static String read(String resource) {
+    try (InputStream in = JournalSchema.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new Unavailable("schema file " + resource + " is missing from the classpath");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new Unavailable("cannot read " + resource + ": " + e.getMessage());
+    }
+  }
+
+  /** JDBC URLs may carry a password parameter; show everything before the first '?' or ';'. */
+  static String redact(String url) {
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1***");
+  }
+}

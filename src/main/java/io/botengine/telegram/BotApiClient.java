@@ -1,0 +1,198 @@
+package io.botengine.telegram;
+
+import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import io.botengine.EngineSettings;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
+import org.telegram.telegrambots.meta.TelegramUrl;
+import org.telegram.telegrambots.meta.api.methods.GetFile;
+import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
+import org.telegram.telegrambots.meta.api.methods.send.SendDocument;
+import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
+import org.telegram.telegrambots.meta.api.methods.updates.DeleteWebhook;
+import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
+import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
+import org.telegram.telegrambots.meta.api.objects.InputFile;
+import org.telegram.telegrambots.meta.api.objects.Update;
+import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
+import org.telegram.telegrambots.meta.api.objects.message.Message;
+import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
+import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
+
+/**
+ * The Bot API through telegrambots' OkHttp client, pointed at {@code TELEGRAM_API_URL}. Every call
+ * is asynchronous; failures surface as {@link TelegramGateway.Failure}. File downloads go through
+ * Akka HTTP so that their size is capped while streaming. The token never appears in logs.
+ */
+public final class BotApiClient implements TelegramGateway {
+  private final ActorSystem<?> system;
+  private final OkHttpTelegramClient client;
+  private final OkHttpClient http;
+  private final String fileBaseUrl;
+  private final EngineSettings.Telegram settings;
+
+  public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings) {
+    this.system = system;
+    this.settings = settings;
+    Dispatcher dispatcher = new Dispatcher();
+    dispatcher.setMaxRequests(settings.clientMaxRequests());
+    dispatcher.setMaxRequestsPerHost(settings.clientMaxRequests());
+    this.http =
+        new OkHttpClient.Builder()
+            .dispatcher(dispatcher)
+            .connectionPool(new ConnectionPool(64, 5, TimeUnit.MINUTES))
+            .connectTimeout(settings.clientConnectTimeout())
+            .readTimeout(settings.clientReadTimeout())
+            .writeTimeout(settings.clientReadTimeout())
+            .build();
+    URI base = URI.create(settings.apiUrl());
+    int port = base.getPort() != -1 ? base.getPort() : "https".equals(base.getScheme()) ? 443 : 80;
+    TelegramUrl url = new TelegramUrl(base.getScheme(), base.getHost(), port, false);
+    this.client = new OkHttpTelegramClient(http, settings.token(), url);
+    this.fileBaseUrl = settings.apiUrl() + "/file/bot" + settings.token() + "/";
+  }
+
+  @Override
+  public CompletionStage<Long> send(long chatId, Outgoing message) {
+    if (message instanceof Outgoing.Text text) {
+      SendMessage send =
+          SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode()).build();
+      return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+    }
+    Outgoing.Document doc = (Outgoing.Document) message;
+    SendDocument send =
+        SendDocument.builder()
+            .chatId(chatId)
+            .document(new InputFile(new ByteArrayInputStream(doc.content()), doc.fileName()))
+            .caption(doc.caption())
+            .build();
+    return call(() -> client.executeAsync(send)).thenApply(Message::getMessageId)
+        .thenApply(Integer::longValue);
+  }
+
+  @Override
+  public CompletionStage<byte[]> download(String fileId, long maxBytes) {
+    return call(() -> client.executeAsync(new GetFile(fileId)))
+        .thenCompose(
+            file -> {
+              if (file.getFileSize() != null && file.getFileSize() > maxBytes) {
+                throw new Failure(413, "file is larger than " + maxBytes + " bytes", null);
+              }
+              return fetch(file.getFilePath(), maxBytes);
+            });
+  }
+
+  private CompletionStage<byte[]> fetch(String filePath, long maxBytes) {
+    HttpRequest request = HttpRequest.GET(fileBaseUrl + filePath);
+    return Http.get(system)
+        .singleRequest(request)
+        .thenCompose(
+            (HttpResponse response) -> {
+              if (response.status().intValue() != 200) {
+                response.discardEntityBytes(system);
+                throw new Failure(response.status().intValue(), "file download refused", null);
+              }
+              return response.entity()
+                  .withSizeLimit(maxBytes)
+                  .toStrict(settings.clientReadTimeout().toMillis(), system)
+                  .thenApply(strict -> strict.getData().toArray());
+            })
+        .exceptionally(
+            error -> {
+              Throwable cause = unwrap(error);
+              if (cause instanceof Failure f) {
+                throw f;
+              }
+              if (cause instanceof akka.http.scaladsl.model.EntityStreamSizeException) {
+                throw new Failure(413, "file is larger than " + maxBytes + " bytes", null);
+              }
+              throw new Failure(0, "file download failed: " + cause.getClass().getSimpleName(),
+                  null);
+            });
+  }
+
+  /** Long-polls for updates after {@code offset}. */
+  public CompletionStage<List<Update>> getUpdates(long offset) {
+    GetUpdates get =
+        GetUpdates.builder()
+            .offset((int) offset)
+            .limit(settings.pollLimit())
+            .timeout((int) settings.pollTimeout().toSeconds())
+            .build();
+    return BotApiClient.<java.util.ArrayList<Update>>call(() -> client.executeAsync(get))
+        .thenApply(List::copyOf);
+  }
+
+  /** Removes any webhook so that getUpdates works; pending updates are kept. */
+  public CompletionStage<Boolean> deleteWebhook() {
+    return call(() -> client.executeAsync(DeleteWebhook.builder().dropPendingUpdates(false).build()));
+  }
+
+  /** Registers {@code url} as the webhook, with the secret Telegram will send back. */
+  public CompletionStage<Boolean> setWebhook(String url, String secret) {
+    return call(() -> client.executeAsync(SetWebhook.builder().url(url).secretToken(secret).build()));
+  }
+
+  /** Registers the bot's commands for Telegram's command menu. */
+  public CompletionStage<Boolean> setMyCommands(List<BotCommand> commands) {
+    return call(() -> client.executeAsync(SetMyCommands.builder().commands(commands).build()));
+  }
+
+  /** Frees OkHttp's threads and connections. */
+  public void close() {
+    http.dispatcher().executorService().shutdown();
+    http.connectionPool().evictAll();
+  }
+
+  private interface Call<T> {
+    CompletableFuture<T> start() throws TelegramApiException;
+  }
+
+  private static <T> CompletionStage<T> call(Call<T> call) {
+    CompletableFuture<T> started;
+    try {
+      started = call.start();
+    } catch (TelegramApiException e) {
+      return CompletableFuture.failedFuture(toFailure(e));
+    }
+    return started.handle(
+        (value, error) -> {
+          if (error != null) {
+            throw toFailure(unwrap(error));
+          }
+          return value;
+        });
+  }
+
+  private static Failure toFailure(Throwable error) {
+    if (error instanceof Failure f) {
+      return f;
+    }
+    if (error instanceof TelegramApiRequestException e && e.getErrorCode() != null) {
+      Integer retryAfter = e.getParameters() == null ? null : e.getParameters().getRetryAfter();
+      return new Failure(e.getErrorCode(), e.getApiResponse(), retryAfter);
+    }
+    return new Failure(0, error.getClass().getSimpleName() + ": " + error.getMessage(), null);
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

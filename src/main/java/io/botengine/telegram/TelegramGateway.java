@@ -1,0 +1,32 @@
+package io.botengine.telegram;
+
+import java.util.concurrent.CompletionStage;
+
+/** The Bot API calls the engine makes, none of them blocking. */
+public interface TelegramGateway {
+  /** Sends one message; completes with its message id or fails with {@link Failure}. */
+  CompletionStage<Long> send(long chatId, Outgoing message);
+
+  /** getFile + download; fails with {@link Failure} (code 413 when over {@code maxBytes}). */
+  CompletionStage<byte[]> download(String fileId, long maxBytes);
+
+  /**
+   * A Bot API call that failed: {@code code} is Telegram's error_code (429, 400, 403, ...) or 0
+   * for a network failure; {@code retryAfterSeconds} is set for 429.
+   */
+  final class Failure extends RuntimeException {
+    public final int code;
+    public final Integer retryAfterSeconds;
+
+    public Failure(int code, String description, Integer retryAfterSeconds) {
+      super(description);
+      this.code = code;
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    public boolean markupRejected() {
+      String d = getMessage() == null ? "" : getMessage().toLowerCase();
+      return code == 400 && d.contains("can't parse entities");
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package io.botengine.user;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.StatusCode;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.PathMatchers;
+import akka.http.javadsl.server.Route;
+import akka.http.javadsl.unmarshalling.Unmarshaller;
+import akka.pattern.StatusReply;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * The admin API under {@code /admin/users/{id}}: read a user, credit tokens (idempotent by key),
+ * set the subscription, block and unblock. Bearer {@code ADMIN_API_TOKEN}; 401 without it, 400
+ * with a reason on bad input, 404 when no admin token is configured.
+ */
+public final class AdminRoutes extends AllDirectives {
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .registerModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+  private static final long MAX_CREDIT = 1_000_000_000L;
+
+  private final ActorSystem<?> system;
+  private final byte[] token;
+  private final Duration timeout;
+
+  public AdminRoutes(ActorSystem<?> system, String adminToken, Duration timeout) {
+    this.system = system;
+    this.token = ("Bearer " + adminToken).getBytes(StandardCharsets.UTF_8);
+    this.timeout = timeout;
+  }
+
+  public Route route() {
+    return pathPrefix(
+        "admin",
+        () -> {
+          if (token.length == "Bearer ".length()) {
+            return complete(StatusCodes.NOT_FOUND, "admin API is off (ADMIN_API_TOKEN unset)");
+          }
+          return optionalHeaderValueByName(
+              "Authorization",
+              given ->
+                  given.isPresent() && authorized(given.get())
+                      ? users()
+                      : error(StatusCodes.UNAUTHORIZED, "missing or wrong bearer token"));
+        });
+  }
+
+  private Route users() {
+    return pathPrefix(
+        "users",
+        () ->
+            pathPrefix(
+                PathMatchers.segment(),
+                id -> {
+                  if (!id.matches("[1-9][0-9]{0,18}")) {
+                    return error(StatusCodes.BAD_REQUEST, "user id must be a positive integer");
+                  }
+                  return concat(
+                      pathEnd(() -> get(() -> ask(id, UserEntity.GetSummary::new, true))),
+                      path("credit", () -> post(() -> body(b -> credit(id, b)))),
+                      path("subscription", () -> post(() -> body(b -> subscription(id, b)))),
+                      path("block", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(true, r), false))),
+                      path("unblock", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(false, r), false))));
+                }));
+  }
+
+  private Route credit(String id, JsonNode body) {
+    JsonNode amount = body.get("amount");
+    if (amount == null || !amount.canConvertToLong() || !amount.isIntegralNumber()
+        || amount.asLong() <= 0 || amount.asLong() > MAX_CREDIT) {
+      return error(StatusCodes.BAD_REQUEST, "amount must be a whole number from 1 to " + MAX_CREDIT);
+    }
+    String key = text(body, "idempotency_key");
+    if (key == null || key.isBlank() || key.length() > 200) {
+      return error(StatusCodes.BAD_REQUEST,
+          "idempotency_key is required (1-200 characters): the same key never credits twice");
+    }
+    if (key.equals(UserEntity.WELCOME_KEY) || key.startsWith("cv_analysis_")) {
+      return error(StatusCodes.BAD_REQUEST, "idempotency_key '" + key + "' is reserved");
+    }
+    String reason = text(body, "reason");
+    String why = reason == null || reason.isBlank() ? "admin credit" : reason;
+    return ask(id, r -> new UserEntity.Credit(amount.asLong(), why, key, r), false);
+  }
+
+  private Route subscription(String id, JsonNode body) {
+    String until = text(body, "until");
+    if (until == null) {
+      return error(StatusCodes.BAD_REQUEST, "until is required, e.g. \"2027-01-01T00:00:00Z\"");
+    }
+    Instant instant;
+    try {
+      instant = Instant.parse(until);
+    } catch (DateTimeParseException e) {
+      return error(StatusCodes.BAD_REQUEST, "until must be an ISO-8601 instant such as 2027-01-01T00:00:00Z");
+    }
+    return ask(id, r -> new UserEntity.SetSubscription(instant, r), false);
+  }
+
+  private Route body(Function<JsonNode, Route> inner) {
+    return entity(
+        Unmarshaller.entityToString(),
+        raw -> {
+          JsonNode node;
+          try {
+            node = JSON.readTree(raw);
+          } catch (Exception e) {
+            return error(StatusCodes.BAD_REQUEST, "body must be JSON");
+          }
+          if (node == null || !node.isObject()) {
+            return error(StatusCodes.BAD_REQUEST, "body must be a JSON object");
+          }
+          return inner.apply(node);
+        });
+  }
+
+  private Route ask(
+      String id,
+      Function<ActorRef<StatusReply<UserEntity.Summary>>, UserEntity.Command> command,
+      boolean mustBeKnown) {
+    CompletionStage<UserEntity.Summary> reply =
+        ClusterSharding.get(system)
+            .entityRefFor(UserEntity.ENTITY_KEY, id)
+            .askWithStatus(command::apply, timeout);
+    return onComplete(
+        reply,
+        result -> {
+          if (result.isFailure()) {
+            Throwable e = result.failed().get();
+            if (e instanceof StatusReply.ErrorMessage) {
+              return error(StatusCodes.BAD_REQUEST, e.getMessage());
+            }
+            return error(StatusCodes.SERVICE_UNAVAILABLE, "user actor did not answer in time");
+          }
+          UserEntity.Summary summary = result.get();
+          if (mustBeKnown && !summary.known()) {
+            return error(StatusCodes.NOT_FOUND, "user " + id + " is unknown");
+          }
+          return json(StatusCodes.OK, summary);
+        });
+  }
+
+  private Route error(StatusCode status, String reason) {
+    return json(status, Map.of("error", reason));
+  }
+
+  private Route json(StatusCode status, Object value) {
+    try {
+      return complete(
+          status, HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(value)));
+    } catch (Exception e) {
+      return complete(StatusCodes.INTERNAL_SERVER_ERROR);
+    }
+  }
+
+  private static String text(JsonNode body, String field) {
+    JsonNode node = body.get(field);
+    return node == null || !node.isTextual() ? null : node.asText();
+  }
+
+  private boolean authorized(String header) {
+    return MessageDigest.isEqual(token, header.getBytes(StandardCharsets.UTF_8));
+  }
+}

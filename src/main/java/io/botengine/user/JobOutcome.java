@@ -1,0 +1,15 @@
+package io.botengine.user;
+
+/** How a job ended without success; every one of them releases the reservation. */
+public enum JobOutcome {
+  /** The Runner reported an error. */
+  FAILED,
+  /** The Runner did not accept the upload. */
+  UPLOAD_FAILED,
+  /** No frame within the idle timeout, or polling gave up. */
+  TIMED_OUT,
+  /** The user cancelled (/cancel or /cv), or the Runner reported the task cancelled. */
+  CANCELLED,
+  /** The engine stopped before the Runner accepted the upload; the user must send the file again. */
+  UPLOAD_LOST
+}

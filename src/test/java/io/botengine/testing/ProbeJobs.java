@@ -1,0 +1,28 @@
+package io.botengine.testing;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.ActorContext;
+import io.botengine.job.JobLauncher;
+import io.botengine.user.UserEntity;
+
+/** A {@link JobLauncher} that only reports what the user actor asked for. */
+public final class ProbeJobs implements JobLauncher {
+  /** A job start or cancel the user actor asked for. */
+  public record Call(String what, JobSpec spec, String jobId, String taskId) {}
+
+  private final ActorRef<Call> calls;
+
+  public ProbeJobs(ActorRef<Call> calls) {
+    this.calls = calls;
+  }
+
+  @Override
+  public void start(ActorContext<UserEntity.Command> context, JobSpec spec) {
+    calls.tell(new Call("start", spec, spec.jobId(), spec.taskId()));
+  }
+
+  @Override
+  public void cancel(ActorContext<UserEntity.Command> context, String jobId, String taskId) {
+    calls.tell(new Call("cancel", null, jobId, taskId));
+  }
+}
