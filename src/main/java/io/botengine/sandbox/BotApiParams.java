@@ -68,8 +68,11 @@ final class BotApiParams {
     HttpEntity entity = request.entity();
     MediaType type = entity.getContentType().mediaType();
     if (type.isMultipart() && type.subType().equals("form-data")) {
-      return Unmarshaller.entityToMultipartFormData()
-          .unmarshal(entity, system)
+      return entity
+          .toStrict(READ_TIMEOUT_MILLIS, maxBytes, system)
+          .thenComposeAsync(
+              strict -> Unmarshaller.entityToMultipartFormData().unmarshal(strict, system),
+              executor)
           .thenComposeAsync(
               form -> form.toStrict(READ_TIMEOUT_MILLIS, Materializer.matFromSystem(system)),
               executor)

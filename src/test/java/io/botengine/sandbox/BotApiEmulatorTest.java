@@ -262,6 +262,20 @@ class BotApiEmulatorTest {
   }
 
   @Test
+  void uploadsBeyondAkkaDefaultEntityLimitAreAccepted() throws Exception {
+    emulator.sendText(USER, "hello");
+    byte[] big = new byte[9 * 1024 * 1024];
+
+    client.execute(
+        SendDocument.builder()
+            .chatId(USER)
+            .document(new InputFile(new ByteArrayInputStream(big), "big.bin"))
+            .build());
+
+    assertEquals(big.length, emulator.sentTo(USER).get(0).document().length);
+  }
+
+  @Test
   void getFileAndDownloadServeTheInjectedBytes() throws Exception {
     byte[] cv = "Jane Doe, engineer".getBytes(StandardCharsets.UTF_8);
     emulator.sendDocument(USER, "cv.txt", "text/plain", cv);
