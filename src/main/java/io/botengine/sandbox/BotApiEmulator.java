@@ -433,7 +433,7 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
-  /** Calls the listener for each new Sent, on the HTTP handler's thread: it must not block. */
+  /** Calls the listener for each new Sent, on HTTP handler threads: it must not block. */
   public void onSent(Consumer<Sent> listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
   }

@@ -491,12 +491,12 @@ class BotApiEmulatorTest {
   @Test
   void awaitSentWaitsForCallsAndReportsWhatArrivedOnTimeout() throws Exception {
     emulator.sendText(USER, "hello");
-    List<Sent> streamed = new CopyOnWriteArrayList<>();
-    emulator.onSent(streamed::add);
+    CompletableFuture<Sent> streamed = new CompletableFuture<>();
+    emulator.onSent(streamed::complete);
 
     client.executeAsync(text(USER, "later", null));
     assertEquals("later", emulator.awaitSent(USER, 1, WAIT).get(0).text());
-    assertEquals(1, streamed.size());
+    assertEquals("later", streamed.get(5, TimeUnit.SECONDS).text());
 
     AssertionError timeout =
         assertThrows(
