@@ -46,6 +46,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,7 @@ import org.slf4j.LoggerFactory;
  * main threads.
  */
 public final class BotApiEmulator implements AutoCloseable {
+  private final Map<Long, String> languages = new ConcurrentHashMap<>();
   private static final Logger log = LoggerFactory.getLogger(BotApiEmulator.class);
 
   private static final long MAX_REQUEST_BYTES = 64L * 1024 * 1024;
@@ -287,9 +289,9 @@ public final class BotApiEmulator implements AutoCloseable {
     return token;
   }
 
-  /** Injects a text message from a user (language "en"); returns its update_id. */
+  /** Injects a text message from a user in their last language ("en" at first); returns its update_id. */
   public long sendText(long userId, String text) {
-    return sendText(userId, text, "en");
+    return sendText(userId, text, languageOf(userId));
   }
 
   /** Injects a text message from a user with the given language_code; returns its update_id. */
@@ -320,7 +322,7 @@ public final class BotApiEmulator implements AutoCloseable {
     byte[] copy = content.clone();
     return inject(
         userId,
-        "en",
+        languageOf(userId),
         message -> {
           StoredFile file = storeFile(fileName, mimeType, copy, reportedSize, "documents");
           message.set("document", documentJson(file));
@@ -331,7 +333,7 @@ public final class BotApiEmulator implements AutoCloseable {
   public long sendPhoto(long userId) {
     return inject(
         userId,
-        "en",
+        languageOf(userId),
         message -> {
           ArrayNode photo = message.putArray("photo");
           int[][] sizes = {{90, 67, 1_412}, {320, 240, 21_560}, {800, 600, 82_904}};
@@ -675,7 +677,15 @@ public final class BotApiEmulator implements AutoCloseable {
     pumpWebhook();
   }
 
+  /** The language_code a user's messages carry: the last one given, as in Telegram. */
+  private String languageOf(long userId) {
+    return languages.getOrDefault(userId, "en");
+  }
+
   private long inject(long userId, String languageCode, Consumer<ObjectNode> content) {
+    if (languageCode != null) {
+      languages.put(userId, languageCode);
+    }
     Wake wake;
     long updateId;
     synchronized (lock) {
