@@ -86,6 +86,14 @@ public sealed interface RunnerFrame {
   static RunnerFrame parse(String eventName, String data, String id) {
     return FrameParser.parse(eventName, data, id);
   }
+
+  /**
+   * A Runner-given file name made safe to send: last path segment, no control or reserved
+   * characters.
+   */
+  static String safeFileName(String name) {
+    return FrameParser.safeFileName(name);
+  }
 }
 
 /** The rules of {@link RunnerFrame#parse}, kept out of the interface's public surface. */

@@ -328,8 +328,7 @@ class RunnerClientTest {
     Upload upload = await(uploadOf(RunnerScenario.STALL));
     RunnerClient client = client(FAST);
     TestSubscriber.Probe<RunnerFrame> probe =
-        client.stream(upload.taskId(), Optional.empty())
-            .runWith(TestSink.probe(system.classicSystem()), system);
+        client.stream(upload.taskId(), Optional.empty()).runWith(TestSink.create(system), system);
     probe.request(10);
     assertInstanceOf(Progress.class, probe.expectNext());
     assertInstanceOf(Output.class, probe.expectNext());

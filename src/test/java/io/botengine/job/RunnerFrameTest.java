@@ -265,12 +265,12 @@ class RunnerFrameTest {
     "'.hidden', hidden"
   })
   void makesFileNamesSafe(String given, String expected) {
-    assertEquals(expected, FrameParser.safeFileName(given));
+    assertEquals(expected, RunnerFrame.safeFileName(given));
   }
 
   @Test
   void shortensVeryLongFileNamesKeepingTheExtension() {
-    String name = FrameParser.safeFileName("я".repeat(300) + ".md");
+    String name = RunnerFrame.safeFileName("я".repeat(300) + ".md");
     assertTrue(name.endsWith(".md"));
     assertEquals(128, name.codePointCount(0, name.length()));
   }

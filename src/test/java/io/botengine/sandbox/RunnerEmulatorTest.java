@@ -150,7 +150,7 @@ class RunnerEmulatorTest {
     int before = emulator.openStreams();
     var running =
         client.stream(task, Optional.empty())
-            .toMat(TestSink.<RunnerFrame>probe(system.classicSystem()), Keep.both())
+            .toMat(TestSink.<RunnerFrame>create(system), Keep.both())
             .run(system);
     UniqueKillSwitch killSwitch = running.first();
     TestSubscriber.Probe<RunnerFrame> probe = running.second();
