@@ -2,6 +2,7 @@ package io.botengine;
 
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.server.Route;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -34,6 +35,14 @@ public final class Engine implements AutoCloseable {
    * EngineSettings.SettingsException} or {@link JournalSchema.Unavailable} with a one-line reason.
    */
   public static Engine start(Config config, Function<ActorSystem<?>, JobLauncher> jobs) {
+    return start(config, jobs, system -> null);
+  }
+
+  /** As {@link #start(Config, Function)}, with extra HTTP routes served on the engine's port. */
+  public static Engine start(
+      Config config,
+      Function<ActorSystem<?>, JobLauncher> jobs,
+      Function<ActorSystem<?>, Route> extraRoutes) {
     EngineSettings settings = EngineSettings.from(config);
     if (settings.persistence().createSchema()) {
       JournalSchema.apply(settings.persistence());
@@ -41,7 +50,7 @@ public final class Engine implements AutoCloseable {
     CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
     ActorSystem<Void> system =
         ActorSystem.create(
-            Guardian.create(settings, jobs, bound),
+            Guardian.create(settings, jobs, extraRoutes, bound),
             settings.cluster().systemName(),
             akkaConfig(settings).withFallback(config));
     return new Engine(system, settings, bound);

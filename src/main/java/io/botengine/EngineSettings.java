@@ -97,6 +97,7 @@ public record EngineSettings(
           Map.entry("bot.telegram.webhook.secret", "TELEGRAM_WEBHOOK_SECRET"),
           Map.entry("bot.telegram.webhook.public-url", "TELEGRAM_WEBHOOK_URL"),
           Map.entry("bot.http.port", "HTTP_PORT"),
+          Map.entry("bot.runner.url", "RUNNER_URL"),
           Map.entry("bot.http.host", "HTTP_HOST"),
           Map.entry("bot.admin.api-token", "ADMIN_API_TOKEN"),
           Map.entry("bot.persistence.jdbc-url", "JDBC_URL"),
@@ -139,6 +140,12 @@ public record EngineSettings(
           nameOf("bot.telegram.token") + " is malformed: expected <digits>:<letters>");
     }
     String apiUrl = r.httpUrl("bot.telegram.api-url", true);
+    if (!token.isEmpty()) {
+      if (r.string("bot.runner.url").isBlank()) {
+        throw new SettingsException(nameOf("bot.runner.url") + " is missing: the Runner's base URL");
+      }
+      r.httpUrl("bot.runner.url", false);
+    }
     String publicUrl = r.string("bot.telegram.webhook.public-url").trim();
     if (!publicUrl.isEmpty()) {
       r.httpUrl("bot.telegram.webhook.public-url", false);

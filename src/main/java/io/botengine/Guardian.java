@@ -40,6 +40,7 @@ final class Guardian {
   static Behavior<Void> create(
       EngineSettings settings,
       Function<ActorSystem<?>, JobLauncher> jobs,
+      Function<ActorSystem<?>, Route> extraRoutes,
       CompletableFuture<ServerBinding> bound) {
     return Behaviors.setup(
         ctx -> {
@@ -62,6 +63,10 @@ final class Guardian {
               new AdminRoutes(ctx.getSystem(), settings.adminToken(), settings.askTimeout())
                   .route());
           startIngress(ctx, settings.telegram(), telegram, users, routes);
+          Route extra = extraRoutes.apply(ctx.getSystem());
+          if (extra != null) {
+            routes.add(extra);
+          }
           registerCommands(ctx, telegram);
           Route all =
               Directives.concat(

@@ -1,5 +1,6 @@
 package io.botengine.job;
 
+import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.javadsl.ActorContext;
 import io.botengine.telegram.ChatOutbox;
@@ -28,6 +29,13 @@ public interface JobLauncher {
 
   /** Spawns the task actor for the job. */
   void start(ActorContext<UserEntity.Command> context, JobSpec spec);
+
+  /**
+   * Asks the job's task actor to finish the output in flight and stop, leaving the job running on
+   * the Runner (it resumes wherever the user actor starts next); {@code whenDrained} hears Done.
+   * Returns false when there is no task actor to drain.
+   */
+  boolean drain(ActorContext<UserEntity.Command> context, String jobId, ActorRef<Done> whenDrained);
 
   /** Cancels the job's Runner task (best effort) and stops its task actor at once. */
   void cancel(ActorContext<UserEntity.Command> context, String jobId, String taskId);

@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.settings.ConnectionPoolSettings;
 import io.botengine.EngineSettings;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -41,6 +42,7 @@ public final class BotApiClient implements TelegramGateway {
   private final OkHttpClient http;
   private final String fileBaseUrl;
   private final EngineSettings.Telegram settings;
+  private final ConnectionPoolSettings downloadPool;
 
   public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings) {
     this.system = system;
@@ -61,6 +63,12 @@ public final class BotApiClient implements TelegramGateway {
     TelegramUrl url = new TelegramUrl(base.getScheme(), base.getHost(), port, false);
     this.client = new OkHttpTelegramClient(http, settings.token(), url);
     this.fileBaseUrl = settings.apiUrl() + "/file/bot" + settings.token() + "/";
+    // Akka HTTP's default host pool queues only 32 requests: many users uploading at once would
+    // overflow it, so downloads get a pool of their own.
+    this.downloadPool =
+        ConnectionPoolSettings.create(system.classicSystem())
+            .withMaxConnections(32)
+            .withMaxOpenRequests(Integer.highestOneBit(Math.max(64, settings.clientMaxRequests() * 4)));
   }
 
   @Override
@@ -96,8 +104,9 @@ public final class BotApiClient implements TelegramGateway {
   private CompletionStage<byte[]> fetch(String filePath, long maxBytes) {
     HttpRequest request = HttpRequest.GET(fileBaseUrl + filePath);
     return Http.get(system)
-        .singleRequest(request)
-        .thenCompose(
+        .singleRequest(request, Http.get(system).defaultClientHttpsContext(), downloadPool,
+            system.classicSystem().log())
+        .thenComposeAsync(
             (HttpResponse response) -> {
               if (response.status().intValue() != 200) {
                 response.discardEntityBytes(system);
@@ -107,8 +116,9 @@ public final class BotApiClient implements TelegramGateway {
                   .withSizeLimit(maxBytes)
                   .toStrict(settings.clientReadTimeout().toMillis(), system)
                   .thenApply(strict -> strict.getData().toArray());
-            })
-        .exceptionally(
+            },
+            system.executionContext())
+        .exceptionallyAsync(
             error -> {
               Throwable cause = unwrap(error);
               if (cause instanceof Failure f) {
@@ -119,7 +129,8 @@ public final class BotApiClient implements TelegramGateway {
               }
               throw new Failure(0, "file download failed: " + cause.getClass().getSimpleName(),
                   null);
-            });
+            },
+            system.executionContext());
   }
 
   /** Long-polls for updates after {@code offset}. */

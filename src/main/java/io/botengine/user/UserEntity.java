@@ -94,6 +94,18 @@ public final class UserEntity
   /** Task: the job ended without success; {@code detail} is the Runner's error text if any. */
   public record TaskFailed(String jobId, JobOutcome outcome, String detail) implements Command {}
 
+  /**
+   * Sharding's stop message (passivation, hand-over, shutdown): the output in flight is recorded
+   * first, so a graceful stop neither loses nor repeats one.
+   */
+  public enum Stop implements Command {
+    INSTANCE
+  }
+
+  private enum ReadyToStop implements Command {
+    INSTANCE
+  }
+
   /** Keeps a user with a running job awake; answered with whether a job still runs. */
   public record Wake(ActorRef<Boolean> replyTo) implements Command {}
 
@@ -128,6 +140,9 @@ public final class UserEntity
 
   /** First contact. */
   public record UserRegistered(long chatId, String language, Instant at) implements Event {}
+
+  /** The user's Telegram language changed; texts follow it. */
+  public record LanguageChanged(String language) implements Event {}
 
   /** An update was handled; later deliveries of it are dropped. */
   public record UpdateAccepted(long updateId) implements Event {}
@@ -182,7 +197,9 @@ public final class UserEntity
   /** Registers the entity with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps)));
+        .init(
+            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps))
+                .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(String userId, Deps deps) {
@@ -260,7 +277,9 @@ public final class UserEntity
         .onCommand(TaskSucceeded.class, this::onTaskSucceeded)
         .onCommand(TaskFailed.class, this::onTaskFailed)
         .onCommand(UploadLost.class, this::onUploadLost)
-        .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.job() != null));
+        .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.job() != null))
+        .onCommand(Stop.class, this::onStop)
+        .onCommand(ReadyToStop.class, (s, c) -> Effect().stop().thenNoReply());
     return b.build();
   }
 
@@ -325,6 +344,8 @@ public final class UserEntity
         plan.persist(
             new TokensCredited(deps.billing().welcomeTokens(), "welcome", WELCOME_KEY, now));
       }
+    } else if (u.languageCode() != null && !u.languageCode().equals(state.language())) {
+      plan.persist(new LanguageChanged(u.languageCode()));
     }
     if (u.document() != null && plan.state.stage() == Stage.WAITING_FOR_FILE) {
       return onDocument(plan, u, cmd.replyTo());
@@ -404,21 +425,17 @@ public final class UserEntity
           .say(texts(plan.state).get("file.too-large"))
           .reply(replyTo);
     }
-    if (!plan.events.isEmpty()) {
-      throw new IllegalStateException("a user waiting for a file is registered");
-    }
-    context.pipeToSelf(
-        deps.telegram().download(u.document().fileId(), max),
-        (bytes, error) -> {
-          if (error == null) {
-            return new FileFetched(u, bytes, replyTo);
-          }
-          Throwable cause = error.getCause() != null ? error.getCause() : error;
-          boolean tooLarge =
-              cause instanceof TelegramGateway.Failure f && f.code == 413;
-          return new FileNotFetched(u, tooLarge, String.valueOf(cause.getMessage()), replyTo);
-        });
-    return Effect().noReply();
+    return plan.then(() -> context.pipeToSelf(
+            deps.telegram().download(u.document().fileId(), max),
+            (bytes, error) -> {
+              if (error == null) {
+                return new FileFetched(u, bytes, replyTo);
+              }
+              Throwable cause = error.getCause() != null ? error.getCause() : error;
+              boolean tooLarge = cause instanceof TelegramGateway.Failure f && f.code == 413;
+              return new FileNotFetched(u, tooLarge, String.valueOf(cause.getMessage()), replyTo);
+            }))
+        .noReply();
   }
 
   private ReplyEffect<Event, UserState> onFileNotFetched(UserState state, FileNotFetched cmd) {
@@ -551,6 +568,14 @@ public final class UserEntity
     return onTaskFailed(state, new TaskFailed(cmd.jobId(), JobOutcome.UPLOAD_LOST, null));
   }
 
+  private ReplyEffect<Event, UserState> onStop(UserState state, Stop stop) {
+    ActorRef<Done> ready = context.messageAdapter(Done.class, d -> ReadyToStop.INSTANCE);
+    if (state.job() != null && deps.jobs().drain(context, state.job().jobId(), ready)) {
+      return Effect().noReply();
+    }
+    return Effect().stop().thenNoReply();
+  }
+
   // ---------------------------------------------------------------- admin
 
   private ReplyEffect<Event, UserState> onCredit(UserState state, Credit cmd) {
@@ -609,6 +634,8 @@ public final class UserEntity
       return s.withUpdate(e.updateId(), deps.user().dedupWindow());
     } else if (event instanceof UserRegistered e) {
       return s.registered(e.chatId(), e.language());
+    } else if (event instanceof LanguageChanged e) {
+      return s.withChat(s.chatId(), e.language());
     } else if (event instanceof FileRequested) {
       return s.withStage(Stage.WAITING_FOR_FILE);
     } else if (event instanceof FileRequestClosed) {

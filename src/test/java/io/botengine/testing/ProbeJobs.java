@@ -22,6 +22,12 @@ public final class ProbeJobs implements JobLauncher {
   }
 
   @Override
+  public boolean drain(
+      ActorContext<UserEntity.Command> context, String jobId, ActorRef<akka.Done> whenDrained) {
+    return false;
+  }
+
+  @Override
   public void cancel(ActorContext<UserEntity.Command> context, String jobId, String taskId) {
     calls.tell(new Call("cancel", null, jobId, taskId));
   }

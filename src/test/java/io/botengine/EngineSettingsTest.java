@@ -1,0 +1,68 @@
+package io.botengine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class EngineSettingsTest {
+  private static Config config(Map<String, Object> values) {
+    Map<String, Object> all = new HashMap<>();
+    all.put("bot.telegram.token", "123:abc");
+    all.put("bot.runner.url", "http://127.0.0.1:9000");
+    all.putAll(values);
+    return ConfigFactory.load(
+        ConfigFactory.parseMap(all).withFallback(ConfigFactory.parseResources("application.conf")));
+  }
+
+  private static String failure(Map<String, Object> values) {
+    return assertThrows(EngineSettings.SettingsException.class,
+        () -> EngineSettings.from(config(values))).getMessage();
+  }
+
+  @Test
+  void defaultsMakeAWorkingPollingNodeOnH2() {
+    EngineSettings s = EngineSettings.from(config(Map.of()));
+    assertEquals(EngineSettings.Mode.POLLING, s.telegram().mode());
+    assertEquals(EngineSettings.Dialect.H2, s.persistence().dialect());
+    assertEquals(8080, s.http().port());
+    assertEquals(1, s.billing().cvCost());
+    assertTrue(s.cluster().seedNodes().isEmpty());
+    assertFalse(s.telegram().sandbox());
+  }
+
+  @Test
+  void aPostgresUrlSelectsPostgres() {
+    EngineSettings s = EngineSettings.from(
+        config(Map.of("bot.persistence.jdbc-url", "jdbc:postgresql://db:5432/bot")));
+    assertEquals(EngineSettings.Dialect.POSTGRES, s.persistence().dialect());
+  }
+
+  @Test
+  void namesTheEnvironmentVariableToFix() {
+    assertEquals("TELEGRAM_MODE (bot.telegram.mode) must be 'polling' or 'webhook', got 'push'",
+        failure(Map.of("bot.telegram.mode", "push")));
+    assertEquals("TELEGRAM_WEBHOOK_SECRET (bot.telegram.webhook.secret) is required when "
+        + "TELEGRAM_MODE=webhook", failure(Map.of("bot.telegram.mode", "webhook")));
+    assertEquals("HTTP_PORT (bot.http.port) must be a whole number, got 'abc'",
+        failure(Map.of("bot.http.port", "abc")));
+    assertEquals("RUNNER_URL (bot.runner.url) is missing: the Runner's base URL",
+        failure(Map.of("bot.runner.url", "")));
+    assertEquals("CLUSTER_SEED_NODES (bot.cluster.seed-nodes) must be comma-separated host:port "
+        + "pairs, got 'node1'", failure(Map.of("bot.cluster.seed-nodes", "node1")));
+    assertEquals("JDBC_URL (bot.persistence.jdbc-url) must start with jdbc:postgresql: or jdbc:h2:, "
+        + "got 'jdbc:mysql://x'", failure(Map.of("bot.persistence.jdbc-url", "jdbc:mysql://x")));
+  }
+
+  @Test
+  void neverEchoesASecret() {
+    String message = failure(Map.of("bot.telegram.token", "not-a-token"));
+    assertFalse(message.contains("not-a-token"), message);
+  }
+}

@@ -1,0 +1,64 @@
+package io.botengine.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.botengine.sandbox.BotApiEmulator.Sent;
+import io.botengine.sandbox.RunnerScenario;
+import io.botengine.testing.EngineHarness;
+import io.botengine.testing.LogCapture;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The engine stops in the middle of a job and starts again on the same journal. */
+@ExtendWith(LogCapture.class)
+class JobRestartTest {
+  private final EngineHarness harness = new EngineHarness();
+
+  @AfterEach
+  void stop() {
+    harness.close();
+  }
+
+  @Test
+  void resumesAJobAfterARestartWithoutTheUserWriting() {
+    long user = 3001;
+    harness.start();
+    harness.runner.scenarioFor(user, RunnerScenario.manyOutputs(4, Duration.ofMillis(1500)));
+    harness.bot.sendText(user, "/cv", "ru");
+    harness.bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
+    List<Sent> before = harness.bot.awaitSent(user, 5, EngineHarness.WAIT);
+    assertEquals("Вывод 2", before.get(4).text());
+
+    harness.stopEngine();
+    harness.start();
+
+    List<Sent> sent = harness.bot.awaitSent(user, 8, EngineHarness.WAIT);
+    List<String> texts = sent.stream().map(Sent::text).toList();
+    assertEquals(
+        List.of("Вывод 1", "Вывод 2", "Вывод 3", "Вывод 4", "✅ Анализ завершён! Списано: 1 токен"),
+        texts.subList(3, 8), texts.toString());
+    harness.awaitAssert(() -> assertTrue(harness.admin("GET", "/admin/users/" + user, null)
+        .body().contains("\"state\":\"idle\"")));
+    assertEquals(8, harness.bot.sentTo(user).size(), "nothing sent twice");
+    assertEquals(1, harness.runner.uploads().size(), "the same Runner task was resumed");
+  }
+
+  @Test
+  void asksForTheFileAgainWhenTheEngineStoppedBeforeTheUpload() {
+    long user = 3002;
+    harness.start();
+    harness.runner.scenarioFor(user, RunnerScenario.SEED_001);
+    harness.bot.sendText(user, "/cv", "ru");
+    harness.bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.runner.close();
+    harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
+    List<Sent> sent = harness.bot.awaitSent(user, 3, EngineHarness.WAIT);
+    assertEquals("Ошибка загрузки файла", sent.get(2).text());
+  }
+}
