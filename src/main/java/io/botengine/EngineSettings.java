@@ -15,6 +15,7 @@ import java.util.Map;
  */
 public record EngineSettings(
     Telegram telegram,
+    Delivery delivery,
     Http http,
     String adminToken,
     Billing billing,
@@ -43,6 +44,17 @@ public record EngineSettings(
       return token.isEmpty();
     }
   }
+
+  /** How messages leave: rates, retries, the progress display. */
+  public record Delivery(
+      double globalRate,
+      double chatRate,
+      int chatBurst,
+      int maxAttempts,
+      Duration minBackoff,
+      Duration maxBackoff,
+      Duration typingInterval,
+      Duration progressInterval) {}
 
   /** How updates reach the engine. */
   public enum Mode {
@@ -111,7 +123,9 @@ public record EngineSettings(
           Map.entry("bot.billing.welcome-tokens", "BOT_WELCOME_TOKENS"),
           Map.entry("bot.billing.require-subscription", "BOT_REQUIRE_SUBSCRIPTION"),
           Map.entry("bot.user.snapshot-every", "BOT_SNAPSHOT_EVERY"),
-          Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"));
+          Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"),
+          Map.entry("bot.telegram.delivery.global-rate", "TELEGRAM_GLOBAL_RATE"),
+          Map.entry("bot.telegram.delivery.chat-rate", "TELEGRAM_CHAT_RATE"));
 
   /** Names a setting the way an operator sets it: the env variable, else the config path. */
   public static String nameOf(String path) {
@@ -170,6 +184,16 @@ public record EngineSettings(
       throw new SettingsException(
           "bot.telegram.client.read-timeout must be longer than bot.telegram.polling.timeout");
     }
+    Delivery delivery =
+        new Delivery(
+            r.rate("bot.telegram.delivery.global-rate"),
+            r.rate("bot.telegram.delivery.chat-rate"),
+            r.intIn("bot.telegram.delivery.chat-burst", 1, 1000),
+            r.intIn("bot.telegram.delivery.max-attempts", 1, 100),
+            r.positiveDuration("bot.telegram.delivery.min-backoff"),
+            r.positiveDuration("bot.telegram.delivery.max-backoff"),
+            r.positiveDuration("bot.telegram.delivery.typing-interval"),
+            r.positiveDuration("bot.telegram.delivery.progress-interval"));
     Http http = new Http(r.string("bot.http.host"), r.intIn("bot.http.port", 0, 65535));
     Billing billing =
         new Billing(
@@ -205,6 +229,7 @@ public record EngineSettings(
             r.string("bot.cluster.system-name"));
     return new EngineSettings(
         telegram,
+        delivery,
         http,
         r.string("bot.admin.api-token"),
         billing,
@@ -249,6 +274,19 @@ public record EngineSettings(
 
     int intIn(String path, int min, int max) {
       return (int) longIn(path, min, max);
+    }
+
+    double rate(String path) {
+      double value;
+      try {
+        value = config.getDouble(path);
+      } catch (ConfigException e) {
+        throw bad(path, "must be a number of calls per second (0 = no limit)", raw(path));
+      }
+      if (value < 0 || value > 100_000) {
+        throw bad(path, "must be between 0 and 100000", Double.toString(value));
+      }
+      return value;
     }
 
     Duration positiveDuration(String path) {

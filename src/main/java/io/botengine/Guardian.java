@@ -17,7 +17,10 @@ import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.Route;
 import io.botengine.job.JobLauncher;
+import akka.actor.typed.ActorRef;
 import io.botengine.telegram.BotApiClient;
+import io.botengine.telegram.ChatOutbox;
+import io.botengine.telegram.RateLimiter;
 import io.botengine.telegram.PollingIngress;
 import io.botengine.telegram.UserDirectory;
 import io.botengine.telegram.WebhookRoute;
@@ -54,6 +57,7 @@ final class Guardian {
                   settings.user(),
                   settings.telegram().maxFileSize(),
                   telegram,
+                  outboxDeps(ctx, settings.delivery(), telegram),
                   jobs.apply(ctx.getSystem()),
                   Clock.systemUTC()));
           UserDirectory users = directory(ctx.getSystem(), settings);
@@ -74,6 +78,16 @@ final class Guardian {
           bind(ctx, settings.http(), all, bound);
           return Behaviors.empty();
         });
+  }
+
+  private static ChatOutbox.Deps outboxDeps(
+      ActorContext<Void> ctx, EngineSettings.Delivery delivery, BotApiClient telegram) {
+    ActorRef<RateLimiter.Command> limiter =
+        delivery.globalRate() > 0
+            ? ctx.spawn(RateLimiter.create(delivery.globalRate()), "telegram-rate")
+            : null;
+    return new ChatOutbox.Deps(telegram, limiter, delivery.chatRate(), delivery.chatBurst(),
+        delivery.maxAttempts(), delivery.minBackoff(), delivery.maxBackoff(), null);
   }
 
   private static void joinCluster(ActorSystem<?> system, EngineSettings.ClusterSettings cluster) {
@@ -140,20 +154,28 @@ final class Guardian {
   }
 
   private static void registerCommands(ActorContext<Void> ctx, BotApiClient telegram) {
-    List<BotCommand> commands =
+    List<BotCommand> russian =
         List.of(
             new BotCommand("cv", "Анализ резюме (PDF или TXT)"),
             new BotCommand("balance", "Баланс и подписка"),
             new BotCommand("cancel", "Отменить текущее действие"),
             new BotCommand("help", "Справка"));
-    telegram
-        .setMyCommands(commands)
-        .whenComplete(
-            (ok, error) -> {
-              if (error != null) {
-                ctx.getSystem().log().warn("setMyCommands failed: {}", error.getMessage());
-              }
-            });
+    List<BotCommand> english =
+        List.of(
+            new BotCommand("cv", "Analyse a CV (PDF or TXT)"),
+            new BotCommand("balance", "Balance and subscription"),
+            new BotCommand("cancel", "Cancel what is in progress"),
+            new BotCommand("help", "Help"));
+    for (var language : java.util.Map.of("", russian, "en", english).entrySet()) {
+      telegram
+          .setMyCommands(language.getValue(), language.getKey().isEmpty() ? null : language.getKey())
+          .whenComplete(
+              (ok, error) -> {
+                if (error != null) {
+                  ctx.getSystem().log().warn("setMyCommands failed: {}", error.getMessage());
+                }
+              });
+    }
   }
 
   private static void bind(

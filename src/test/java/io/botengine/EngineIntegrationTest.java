@@ -35,7 +35,7 @@ class EngineIntegrationTest {
   }
 
   private static String last(long user, int count) {
-    List<Sent> sent = bot.awaitSent(user, count, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, count);
     return sent.get(count - 1).text();
   }
 
@@ -54,13 +54,13 @@ class EngineIntegrationTest {
   void handlesARedeliveredUpdateOnce() {
     long user = 1002;
     long id = bot.sendText(user, "/balance", "ru");
-    bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     bot.redeliver(id);
     bot.sendText(user, "/help", "ru");
-    List<Sent> sent = bot.awaitSent(user, 2, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, 2);
     assertTrue(sent.get(1).text().startsWith("👋"), "the re-delivered /balance got no second answer");
     harness.awaitAssert(() -> assertTrue(bot.confirmedOffset() > id));
-    assertEquals(2, bot.sentTo(user).size());
+    assertEquals(2, harness.messages(user).size());
   }
 
   @Test
@@ -78,7 +78,7 @@ class EngineIntegrationTest {
   void checksAFileByItsContentNotItsName() {
     long user = 1004;
     bot.sendText(user, "/cv", "ru");
-    bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     bot.sendDocument(user, "cv.pdf", "application/pdf", new byte[] {'P', 'K', 3, 4, 0, 1});
     assertEquals("❌ Неверный формат файла. Поддерживаются только PDF и TXT.", last(user, 2));
     bot.sendDocument(user, "cv.txt", "text/plain", new byte[0]);
@@ -91,7 +91,7 @@ class EngineIntegrationTest {
   void remembersConversationAndBalanceAcrossARestart() {
     long user = 1005;
     bot.sendText(user, "/cv", "ru");
-    bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     HttpResponse<String> credit = harness.admin("POST", "/admin/users/" + user + "/credit",
         "{\"amount\": 3, \"reason\": \"promo\", \"idempotency_key\": \"promo-1005\"}");
     assertEquals(200, credit.statusCode(), credit.body());
@@ -102,7 +102,7 @@ class EngineIntegrationTest {
     harness.runner.scenarioFor(user, RunnerScenario.SEED_001);
     bot.sendDocument(user, "cv.txt", "text/plain",
         "Иван Петров, Java".getBytes(StandardCharsets.UTF_8));
-    List<Sent> sent = bot.awaitSent(user, 8, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, 8);
     assertEquals("🔄 Анализирую ваше резюме...", sent.get(1).text());
     assertEquals("✅ Анализ завершён! Списано: 1 токен", sent.get(7).text());
     HttpResponse<String> account = harness.admin("GET", "/admin/users/" + user, null);
@@ -114,7 +114,7 @@ class EngineIntegrationTest {
   void blockedUserIsToldSoOnCv() {
     long user = 1006;
     bot.sendText(user, "/start", "ru");
-    bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     assertEquals(200, harness.admin("POST", "/admin/users/" + user + "/block", "").statusCode());
     bot.sendText(user, "/cv", "ru");
     assertEquals("❌ Аккаунт заблокирован", last(user, 2));

@@ -26,6 +26,8 @@ public final class RunnerJobs implements JobLauncher {
             registry,
             jobs.getInt("reorder-buffer"),
             jobs.getDuration("gap-timeout"),
+            system.settings().config().getDuration("bot.telegram.delivery.typing-interval"),
+            system.settings().config().getDuration("bot.telegram.delivery.progress-interval"),
             system.settings().config().getDuration("bot.ask-timeout"));
   }
 

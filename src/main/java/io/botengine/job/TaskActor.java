@@ -70,6 +70,16 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
     INSTANCE
   }
 
+  private enum TypingTick implements Command {
+    INSTANCE
+  }
+
+  private enum ProgressFlush implements Command {
+    INSTANCE
+  }
+
+  private record StatusCreated(long messageId) implements Command {}
+
   /** Back-pressure signal to the stream: pull the next frame. */
   enum Ack {
     INSTANCE
@@ -81,6 +91,8 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
       ActorRef<JobRegistry.Command> registry,
       int reorderBuffer,
       Duration gapTimeout,
+      Duration typingInterval,
+      Duration progressInterval,
       Duration askTimeout) {}
 
   public static Behavior<Command> create(
@@ -96,6 +108,13 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
   private final TimerScheduler<Command> timers;
   private boolean gapExpired;
   private ActorRef<Done> draining;
+  private final ActorRef<Long> statusIds;
+  private boolean outputsStarted;
+  private boolean statusPending;
+  private Long statusId;
+  private String statusShown;
+  private String statusWanted;
+  private long statusEditedAt;
   private final TreeMap<Long, RunnerFrame.Output> buffer = new TreeMap<>();
   private String taskId;
   private long lastDelivered;
@@ -122,6 +141,7 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
     this.lastDelivered = spec.lastDelivered();
     this.arrivals = spec.lastDelivered();
     this.outboxAck = ctx.messageAdapter(Done.class, d -> new OutputSent());
+    this.statusIds = ctx.messageAdapter(Long.class, StatusCreated::new);
   }
 
   private Behavior<Command> start() {
@@ -151,6 +171,9 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
         .onMessage(OutputSent.class, this::onOutputSent)
         .onMessage(Recorded.class, this::onRecorded)
         .onMessageEquals(GapTimeout.INSTANCE, this::onGapTimeout)
+        .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
+        .onMessageEquals(ProgressFlush.INSTANCE, this::showProgress)
+        .onMessage(StatusCreated.class, this::onStatusCreated)
         .onMessage(StreamEnded.class, m -> onStreamFailed(new StreamFailed(null)))
         .onMessage(StreamFailed.class, this::onStreamFailed)
         .onSignal(PostStop.class, s -> onStop())
@@ -198,6 +221,10 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
   // ------------------------------------------------------------------ stream
 
   private void readStream() {
+    if (!outputsStarted && !timers.isTimerActive(TypingTick.INSTANCE)) {
+      onTypingTick();
+      timers.startTimerWithFixedDelay(TypingTick.INSTANCE, deps.typingInterval());
+    }
     Source<RunnerFrame, UniqueKillSwitch> source =
         polling
             ? deps.runner().poll(taskId).viaMat(KillSwitches.single(), Keep.right())
@@ -227,7 +254,10 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
     }
     pendingAck = arrived.ack();
     RunnerFrame frame = arrived.frame();
-    if (frame instanceof RunnerFrame.Output o) {
+    if (frame instanceof RunnerFrame.Progress p) {
+      statusWanted = statusText(p);
+      showProgress();
+    } else if (frame instanceof RunnerFrame.Output o) {
       long index = o.index() != null ? o.index() : ++arrivals;
       arrivals = Math.max(arrivals, index);
       if (index > lastDelivered && !buffer.containsKey(index)
@@ -258,6 +288,8 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
       }
       buffer.pollFirstEntry();
       delivering = first;
+      outputsStarted = true;
+      timers.cancel(TypingTick.INSTANCE);
       List<Outgoing> parts = OutputRenderer.render(first.getValue());
       if (parts.isEmpty()) {
         return onOutputSent(new OutputSent());
@@ -280,6 +312,61 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
       ack.tell(Ack.INSTANCE);
     }
     return this;
+  }
+
+  // ------------------------------------------------------------------ progress display
+
+  private Behavior<Command> onTypingTick() {
+    spec.outbox().tell(new ChatOutbox.Send(new Outgoing.Typing(), spec.jobId(), null));
+    return this;
+  }
+
+  private static String statusText(RunnerFrame.Progress p) {
+    int filled = Math.round(p.percent() / 10f);
+    String bar = "▓".repeat(filled) + "░".repeat(10 - filled);
+    String text = p.text() == null || p.text().isBlank() ? "" : "\n" + p.text();
+    return "⏳ " + bar + " " + p.percent() + "%" + text;
+  }
+
+  /** Creates the status message, or edits it, at most once per progress-interval. */
+  private Behavior<Command> showProgress() {
+    if (statusWanted == null || statusPending || statusWanted.equals(statusShown)) {
+      return this;
+    }
+    if (statusId == null) {
+      statusPending = true;
+      statusShown = statusWanted;
+      spec.outbox().tell(new ChatOutbox.Send(
+          Outgoing.Text.plain(statusWanted), spec.jobId(), null, statusIds));
+      return this;
+    }
+    long dueIn = statusEditedAt + deps.progressInterval().toNanos() - System.nanoTime();
+    if (dueIn > 0) {
+      if (!timers.isTimerActive(ProgressFlush.INSTANCE)) {
+        timers.startSingleTimer(ProgressFlush.INSTANCE, Duration.ofNanos(dueIn));
+      }
+      return this;
+    }
+    statusShown = statusWanted;
+    statusEditedAt = System.nanoTime();
+    spec.outbox().tell(new ChatOutbox.Send(
+        new Outgoing.Edit(statusId, statusWanted), spec.jobId(), null));
+    return this;
+  }
+
+  private Behavior<Command> onStatusCreated(StatusCreated created) {
+    statusPending = false;
+    statusId = created.messageId();
+    statusEditedAt = System.nanoTime();
+    return showProgress();
+  }
+
+  /** The status message goes when the task does; untagged, so a dropped job still removes it. */
+  private void removeStatus() {
+    if (statusId != null) {
+      spec.outbox().tell(ChatOutbox.Send.of(new Outgoing.Delete(statusId)));
+      statusId = null;
+    }
   }
 
   private Behavior<Command> onGapTimeout() {
@@ -350,12 +437,14 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
       return this;
     }
     log("cancelled by the user{}", "");
+    removeStatus();
     deps.runner().cancel(taskId);
     deps.registry().tell(new JobRegistry.Finished(spec.userId(), spec.jobId()));
     return Behaviors.stopped();
   }
 
   private Behavior<Command> end(UserEntity.Command report) {
+    removeStatus();
     user.tell(report);
     deps.registry().tell(new JobRegistry.Finished(spec.userId(), spec.jobId()));
     if (draining != null) {
@@ -372,6 +461,7 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
 
   private Behavior<Command> drained() {
     log("handed over after index {}", lastDelivered);
+    removeStatus();
     draining.tell(Done.getInstance());
     return Behaviors.stopped();
   }

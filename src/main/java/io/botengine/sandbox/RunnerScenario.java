@@ -218,6 +218,20 @@ public record RunnerScenario(
     return completing("MANY_OUTPUTS(" + count + ")", frames).pacing(pacing).build();
   }
 
+  /**
+   * {@code steps} progress frames (percent rising to 100) {@code pacing} apart, then one text output
+   * and complete: for the progress display.
+   */
+  public static RunnerScenario progressive(int steps, Duration pacing) {
+    List<Frame> frames = new ArrayList<>();
+    for (int i = 1; i <= steps; i++) {
+      frames.add(Frame.data("progress", progress("content", "Шаг " + i, i * 100 / steps)));
+    }
+    frames.add(Frame.data("bot_output", text(1L, "Готово")));
+    frames.add(complete());
+    return completing("PROGRESSIVE(" + steps + ")", frames).pacing(pacing).build();
+  }
+
   /** One file output of {@code chars} characters (far beyond one TCP packet or 4 KiB), complete. */
   public static RunnerScenario largeFile(int chars) {
     String content = "# Большой отчёт\n" + "Ж".repeat(Math.max(0, chars - 16));

@@ -19,7 +19,11 @@ import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
 import org.telegram.telegrambots.meta.TelegramUrl;
 import org.telegram.telegrambots.meta.api.methods.GetFile;
 import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
+import org.telegram.telegrambots.meta.api.methods.ActionType;
+import org.telegram.telegrambots.meta.api.methods.send.SendChatAction;
 import org.telegram.telegrambots.meta.api.methods.send.SendDocument;
+import org.telegram.telegrambots.meta.api.methods.updatingmessages.DeleteMessage;
+import org.telegram.telegrambots.meta.api.methods.updatingmessages.EditMessageText;
 import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
 import org.telegram.telegrambots.meta.api.methods.updates.DeleteWebhook;
 import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
@@ -27,7 +31,6 @@ import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
 import org.telegram.telegrambots.meta.api.objects.InputFile;
 import org.telegram.telegrambots.meta.api.objects.Update;
 import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
-import org.telegram.telegrambots.meta.api.objects.message.Message;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
 
@@ -78,15 +81,31 @@ public final class BotApiClient implements TelegramGateway {
           SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode()).build();
       return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
-    Outgoing.Document doc = (Outgoing.Document) message;
-    SendDocument send =
-        SendDocument.builder()
-            .chatId(chatId)
-            .document(new InputFile(new ByteArrayInputStream(doc.content()), doc.fileName()))
-            .caption(doc.caption())
-            .build();
-    return call(() -> client.executeAsync(send)).thenApply(Message::getMessageId)
-        .thenApply(Integer::longValue);
+    if (message instanceof Outgoing.Document doc) {
+      SendDocument send =
+          SendDocument.builder()
+              .chatId(chatId)
+              .document(new InputFile(new ByteArrayInputStream(doc.content()), doc.fileName()))
+              .caption(doc.caption())
+              .build();
+      return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+    }
+    if (message instanceof Outgoing.Edit edit) {
+      EditMessageText send =
+          EditMessageText.builder()
+              .chatId(chatId)
+              .messageId((int) edit.messageId())
+              .text(edit.text())
+              .build();
+      return call(() -> client.executeAsync(send)).thenApply(r -> edit.messageId());
+    }
+    if (message instanceof Outgoing.Delete delete) {
+      DeleteMessage send = new DeleteMessage(Long.toString(chatId), (int) delete.messageId());
+      return call(() -> client.executeAsync(send)).thenApply(r -> delete.messageId());
+    }
+    SendChatAction typing =
+        SendChatAction.builder().chatId(chatId).action(ActionType.TYPING.toString()).build();
+    return call(() -> client.executeAsync(typing)).thenApply(r -> 0L);
   }
 
   @Override
@@ -155,9 +174,10 @@ public final class BotApiClient implements TelegramGateway {
     return call(() -> client.executeAsync(SetWebhook.builder().url(url).secretToken(secret).build()));
   }
 
-  /** Registers the bot's commands for Telegram's command menu. */
-  public CompletionStage<Boolean> setMyCommands(List<BotCommand> commands) {
-    return call(() -> client.executeAsync(SetMyCommands.builder().commands(commands).build()));
+  /** Registers the bot's commands for Telegram's command menu, for one language or all (null). */
+  public CompletionStage<Boolean> setMyCommands(List<BotCommand> commands, String languageCode) {
+    return call(() -> client.executeAsync(
+        SetMyCommands.builder().commands(commands).languageCode(languageCode).build()));
   }
 
   /** Frees OkHttp's threads and connections. */

@@ -15,62 +15,105 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * The ordered outbox of one chat: messages leave strictly one after another, in the order they
- * were queued, and a failing message is retried (or given up) before the next one goes. A 429 waits
- * {@code retry_after}; rejected markup is resent as plain text; network errors and 5xx are retried
- * with backoff; other 4xx are dropped. Each message's sender is told when it is done with it.
- * Lives as a child of the user actor and dies with it.
+ * The ordered outbox of one chat. Messages leave strictly one after another in the order they
+ * were queued; a failing message is retried or given up before the next one goes, so nothing
+ * overtakes it ("typing" is no message: it goes right after the call in flight, once). Each call waits for the chat's own rate (a token bucket) and for a permit of the
+ * node's {@link RateLimiter}. A 429 waits {@code retry_after} and resends (never given up);
+ * rejected markup is resent as plain text; 5xx and network errors are retried with backoff and
+ * then given up, with one notice to the user; any other 4xx means the chat cannot be reached
+ * (bot blocked, chat gone): everything for it is dropped until {@link Resume}, and the owner is
+ * told once. Each sender hears when its message is done. Lives as a child of the user actor.
  */
 public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
 
   /** Messages the outbox understands. */
   public sealed interface Command {}
 
-  /** Queue a message; {@code ackTo} (nullable) hears Done once it was sent or given up. */
-  public record Send(Outgoing message, String jobId, ActorRef<Done> ackTo) implements Command {
+  /**
+   * Queue a call. {@code ackTo} (nullable) hears Done once it was sent or given up; {@code idTo}
+   * (nullable) hears the message id Telegram gave it.
+   */
+  public record Send(Outgoing message, String jobId, ActorRef<Done> ackTo, ActorRef<Long> idTo)
+      implements Command {
+    public Send(Outgoing message, String jobId, ActorRef<Done> ackTo) {
+      this(message, jobId, ackTo, null);
+    }
+
     public static Send of(Outgoing message) {
-      return new Send(message, null, null);
+      return new Send(message, null, null, null);
     }
   }
 
   /** Forget every queued message of this job and refuse any that comes later. */
   public record DropJob(String jobId) implements Command {}
 
+  /** The user wrote again: the chat can be reached. */
+  public enum Resume implements Command {
+    INSTANCE
+  }
+
+  /** Told to the owner once when the chat cannot be reached; {@code reason} is Telegram's. */
+  public record Unreachable(long chatId, int code, String reason) {}
+
+  /** What every outbox of a node shares. */
+  public record Deps(
+      TelegramGateway gateway,
+      ActorRef<RateLimiter.Command> limiter,
+      double chatRate,
+      int chatBurst,
+      int maxAttempts,
+      Duration minBackoff,
+      Duration maxBackoff,
+      String failureNotice) {}
+
   private record Delivered(long messageId) implements Command {}
 
   private record NotDelivered(Throwable error) implements Command {}
+
+  private record Permitted(RateLimiter.Permit permit) implements Command {}
 
   private enum Retry implements Command {
     INSTANCE
   }
 
-  static final int MAX_ATTEMPTS = 6;
+  private enum ChatToken implements Command {
+    INSTANCE
+  }
+
   private static final int DROPPED_KEPT = 16;
-  private static final Duration MIN_BACKOFF = Duration.ofMillis(500);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(20);
 
   private final long chatId;
-  private final TelegramGateway gateway;
+  private final Deps deps;
+  private final ActorRef<Unreachable> owner;
   private final TimerScheduler<Command> timers;
+  private final ActorRef<RateLimiter.Permit> permits;
   private final Deque<Send> queue = new ArrayDeque<>();
   private final Set<String> dropped = new LinkedHashSet<>();
   private Send inFlight;
   private int attempts;
+  private boolean unreachable;
+  private boolean noticeSent;
+  private double chatTokens;
+  private long refilledAt = System.nanoTime();
 
-  public static Behavior<Command> create(long chatId, TelegramGateway gateway) {
+  public static Behavior<Command> create(long chatId, Deps deps, ActorRef<Unreachable> owner) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new ChatOutbox(ctx, chatId, gateway, timers)));
+        ctx -> Behaviors.withTimers(timers -> new ChatOutbox(ctx, chatId, deps, owner, timers)));
   }
 
   private ChatOutbox(
       ActorContext<Command> context,
       long chatId,
-      TelegramGateway gateway,
+      Deps deps,
+      ActorRef<Unreachable> owner,
       TimerScheduler<Command> timers) {
     super(context);
     this.chatId = chatId;
-    this.gateway = gateway;
+    this.deps = deps;
+    this.owner = owner;
     this.timers = timers;
+    this.chatTokens = Math.max(1, deps.chatBurst());
+    this.permits = context.messageAdapter(RateLimiter.Permit.class, Permitted::new);
   }
 
   @Override
@@ -78,18 +121,28 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     return newReceiveBuilder()
         .onMessage(Send.class, this::onSend)
         .onMessage(DropJob.class, this::onDropJob)
+        .onMessageEquals(Resume.INSTANCE, this::onResume)
         .onMessage(Delivered.class, this::onDelivered)
         .onMessage(NotDelivered.class, this::onNotDelivered)
+        .onMessage(Permitted.class, p -> send())
         .onMessageEquals(Retry.INSTANCE, this::attempt)
+        .onMessageEquals(ChatToken.INSTANCE, this::attempt)
         .build();
   }
 
   private Behavior<Command> onSend(Send send) {
-    if (send.jobId() != null && dropped.contains(send.jobId())) {
+    if (unreachable || send.jobId() != null && dropped.contains(send.jobId())) {
       ack(send);
       return this;
     }
-    queue.addLast(send);
+    if (send.message() instanceof Outgoing.Typing) {
+      boolean queued = !queue.isEmpty() && queue.peekFirst().message() instanceof Outgoing.Typing;
+      if (!queued) {
+        queue.addFirst(send);
+      }
+    } else {
+      queue.addLast(send);
+    }
     return inFlight == null ? next() : this;
   }
 
@@ -109,22 +162,56 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     return this;
   }
 
+  private Behavior<Command> onResume() {
+    if (unreachable) {
+      getContext().getLog().info("chat {}: reachable again", chatId);
+    }
+    unreachable = false;
+    return this;
+  }
+
   private Behavior<Command> next() {
     inFlight = queue.pollFirst();
     attempts = 0;
     return inFlight == null ? this : attempt();
   }
 
+  /** Waits for the chat's rate, then for the node's permit, then sends. */
   private Behavior<Command> attempt() {
+    if (deps.chatRate() > 0) {
+      long now = System.nanoTime();
+      chatTokens =
+          Math.min(Math.max(1, deps.chatBurst()),
+              chatTokens + (now - refilledAt) / 1e9 * deps.chatRate());
+      refilledAt = now;
+      if (chatTokens < 1) {
+        long waitNanos = (long) ((1 - chatTokens) / deps.chatRate() * 1e9);
+        timers.startSingleTimer(ChatToken.INSTANCE, Duration.ofNanos(Math.max(waitNanos, 1)));
+        return this;
+      }
+      chatTokens -= 1;
+    }
+    if (deps.limiter() != null) {
+      deps.limiter().tell(new RateLimiter.Acquire(permits));
+      return this;
+    }
+    return send();
+  }
+
+  private Behavior<Command> send() {
     attempts++;
     getContext()
         .pipeToSelf(
-            gateway.send(chatId, inFlight.message()),
+            deps.gateway().send(chatId, inFlight.message()),
             (id, error) -> error == null ? new Delivered(id) : new NotDelivered(unwrap(error)));
     return this;
   }
 
   private Behavior<Command> onDelivered(Delivered delivered) {
+    noticeSent = false;
+    if (inFlight.idTo() != null) {
+      inFlight.idTo().tell(delivered.messageId());
+    }
     finish();
     return next();
   }
@@ -134,30 +221,76 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
         failed.error() instanceof TelegramGateway.Failure tf
             ? tf
             : new TelegramGateway.Failure(0, String.valueOf(failed.error()), null);
-    if (f.markupRejected() && inFlight.message() instanceof Outgoing.Text text
-        && text.parseMode() != null) {
+    Outgoing message = inFlight.message();
+    if (message instanceof Outgoing.Typing) {
+      finish();
+      return next();
+    }
+    if (f.markupRejected() && message instanceof Outgoing.Text text && text.parseMode() != null) {
       getContext().getLog().info("chat {}: markup rejected, resending as plain text", chatId);
-      inFlight = new Send(Outgoing.Text.plain(text.text()), inFlight.jobId(), inFlight.ackTo());
+      inFlight = new Send(Outgoing.Text.plain(text.text()), inFlight.jobId(), inFlight.ackTo(),
+          inFlight.idTo());
       return attempt();
     }
-    boolean retryable = f.code == 429 || f.code == 0 || f.code >= 500;
-    if (retryable && attempts < MAX_ATTEMPTS) {
-      Duration wait =
-          f.code == 429 && f.retryAfterSeconds != null
-              ? Duration.ofSeconds(f.retryAfterSeconds)
-              : backoff(attempts);
-      getContext()
-          .getLog()
-          .info("chat {}: send failed ({} {}), retry in {}", chatId, f.code, f.getMessage(), wait);
+    if (f.code == 429) {
+      Duration wait = Duration.ofSeconds(f.retryAfterSeconds == null ? 1 : f.retryAfterSeconds);
+      getContext().getLog().info("chat {}: 429, resending in {}", chatId, wait);
       timers.startSingleTimer(Retry.INSTANCE, wait);
       return this;
     }
-    getContext()
-        .getLog()
-        .warn("chat {}: giving up a message after {} attempts: {} {}", chatId, attempts, f.code,
-            f.getMessage());
+    boolean transient_ = f.code == 0 || f.code >= 500;
+    if (transient_ && attempts < deps.maxAttempts()) {
+      Duration wait = backoff(attempts);
+      getContext().getLog().info("chat {}: send failed ({} {}), retry in {}", chatId, f.code,
+          f.getMessage(), wait);
+      timers.startSingleTimer(Retry.INSTANCE, wait);
+      return this;
+    }
+    if (transient_) {
+      return giveUp(f);
+    }
+    if (isUnreachable(f)) {
+      return becomeUnreachable(f);
+    }
+    getContext().getLog().warn("chat {}: Telegram refused a {} ({} {}); skipped", chatId,
+        message.getClass().getSimpleName(), f.code, f.getMessage());
     finish();
     return next();
+  }
+
+  private Behavior<Command> giveUp(TelegramGateway.Failure f) {
+    getContext().getLog().warn("chat {}: giving up a message after {} attempts: {} {}", chatId,
+        attempts, f.code, f.getMessage());
+    finish();
+    if (!noticeSent && deps.failureNotice() != null) {
+      noticeSent = true;
+      queue.addFirst(Send.of(Outgoing.Text.plain(deps.failureNotice())));
+    }
+    return next();
+  }
+
+  private static boolean isUnreachable(TelegramGateway.Failure f) {
+    if (f.code == 403) {
+      return true;
+    }
+    String d = f.getMessage() == null ? "" : f.getMessage().toLowerCase();
+    return f.code == 400 && (d.contains("chat not found") || d.contains("user is deactivated")
+        || d.contains("bot was blocked") || d.contains("peer_id_invalid"));
+  }
+
+  private Behavior<Command> becomeUnreachable(TelegramGateway.Failure f) {
+    getContext().getLog().warn("chat {}: cannot be reached ({} {}); holding all messages back",
+        chatId, f.code, f.getMessage());
+    unreachable = true;
+    finish();
+    Send queued;
+    while ((queued = queue.pollFirst()) != null) {
+      ack(queued);
+    }
+    if (owner != null) {
+      owner.tell(new Unreachable(chatId, f.code, f.getMessage()));
+    }
+    return this;
   }
 
   private void finish() {
@@ -171,9 +304,9 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     }
   }
 
-  private static Duration backoff(int attempt) {
-    long millis = MIN_BACKOFF.toMillis() << Math.min(attempt - 1, 10);
-    return Duration.ofMillis(Math.min(millis, MAX_BACKOFF.toMillis()));
+  private Duration backoff(int attempt) {
+    long millis = deps.minBackoff().toMillis() << Math.min(attempt - 1, 16);
+    return Duration.ofMillis(Math.min(millis, deps.maxBackoff().toMillis()));
   }
 
   private static Throwable unwrap(Throwable error) {

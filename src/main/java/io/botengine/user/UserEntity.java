@@ -118,6 +118,8 @@ public final class UserEntity
 
   private record UploadLost(String jobId) implements Command {}
 
+  private record ChatUnreachable(ChatOutbox.Unreachable report) implements Command {}
+
   /** What the admin API shows of a user. */
   public record Summary(
       String userId,
@@ -127,6 +129,7 @@ public final class UserEntity
       long reserved,
       Instant subscriptionUntil,
       boolean blocked,
+      boolean unreachable,
       String jobId,
       String taskId,
       long lastDeliveredIndex,
@@ -143,6 +146,12 @@ public final class UserEntity
 
   /** The user's Telegram language changed; texts follow it. */
   public record LanguageChanged(String language) implements Event {}
+
+  /** Telegram refuses to deliver to the chat (bot blocked, chat gone): nothing is sent to it. */
+  public record ChatBecameUnreachable(int code, String reason, Instant at) implements Event {}
+
+  /** The user wrote again after the chat was unreachable. */
+  public record ChatBecameReachable(Instant at) implements Event {}
 
   /** An update was handled; later deliveries of it are dropped. */
   public record UpdateAccepted(long updateId) implements Event {}
@@ -191,6 +200,7 @@ public final class UserEntity
       EngineSettings.UserSettings user,
       long maxFileSize,
       TelegramGateway telegram,
+      ChatOutbox.Deps outbox,
       JobLauncher jobs,
       Clock clock) {}
 
@@ -256,7 +266,7 @@ public final class UserEntity
                 null,
                 null,
                 job.lastDelivered(),
-                outbox(state.chatId())));
+                outbox(state.chatId(), state.language())));
   }
 
   // ---------------------------------------------------------------- commands
@@ -277,6 +287,7 @@ public final class UserEntity
         .onCommand(TaskSucceeded.class, this::onTaskSucceeded)
         .onCommand(TaskFailed.class, this::onTaskFailed)
         .onCommand(UploadLost.class, this::onUploadLost)
+        .onCommand(ChatUnreachable.class, this::onChatUnreachable)
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.job() != null))
         .onCommand(Stop.class, this::onStop)
         .onCommand(ReadyToStop.class, (s, c) -> Effect().stop().thenNoReply());
@@ -305,7 +316,8 @@ public final class UserEntity
 
     Plan send(Outgoing message) {
       long chatId = state.chatId();
-      after.add(() -> outbox(chatId).tell(ChatOutbox.Send.of(message)));
+      String language = state.language();
+      after.add(() -> outbox(chatId, language).tell(ChatOutbox.Send.of(message)));
       return this;
     }
 
@@ -346,6 +358,11 @@ public final class UserEntity
       }
     } else if (u.languageCode() != null && !u.languageCode().equals(state.language())) {
       plan.persist(new LanguageChanged(u.languageCode()));
+    }
+    if (state.unreachable()) {
+      long chatId = u.chatId();
+      plan.persist(new ChatBecameReachable(deps.clock().instant()))
+          .then(() -> outbox(chatId, null).tell(ChatOutbox.Resume.INSTANCE));
     }
     if (u.document() != null && plan.state.stage() == Stage.WAITING_FOR_FILE) {
       return onDocument(plan, u, cmd.replyTo());
@@ -400,7 +417,7 @@ public final class UserEntity
     context.getLog().info("user {} job {} task {}: cancelled by user", userId, job.jobId(),
         job.taskId());
     plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
-        .then(() -> outbox(chatId).tell(new ChatOutbox.DropJob(job.jobId())))
+        .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
         .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
         .say(texts(plan.state).get("job.cancelled"));
   }
@@ -489,10 +506,11 @@ public final class UserEntity
     plan.persist(new JobStarted(jobId, cost, fileName, deps.clock().instant()))
         .say(t.get("job.analyzing"));
     long chatId = plan.state.chatId();
+    String language = plan.state.language();
     plan.then(() -> {
       context.getLog().info("user {} job {}: started, {} reserved", userId, jobId, cost);
       deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatId, jobId,
-          null, fileName, content, 0, outbox(chatId)));
+          null, fileName, content, 0, outbox(chatId, language)));
     });
   }
 
@@ -506,7 +524,7 @@ public final class UserEntity
         userId, cmd.jobId(), cmd.taskId(), cmd.queuePosition());
     return Effect()
         .persist(new JobAccepted(cmd.jobId(), cmd.taskId(), cmd.queuePosition()))
-        .thenRun(s -> outbox(s.chatId()).tell(new ChatOutbox.Send(
+        .thenRun(s -> outbox(s.chatId(), s.language()).tell(new ChatOutbox.Send(
             Outgoing.Text.plain(texts(s).get("job.queued", cmd.queuePosition())),
             cmd.jobId(), null)))
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
@@ -576,6 +594,25 @@ public final class UserEntity
     return Effect().stop().thenNoReply();
   }
 
+  private ReplyEffect<Event, UserState> onChatUnreachable(UserState state, ChatUnreachable cmd) {
+    if (state.unreachable()) {
+      return Effect().noReply();
+    }
+    ChatOutbox.Unreachable r = cmd.report();
+    context.getLog().warn("user {}: chat {} cannot be reached ({} {})", userId, r.chatId(),
+        r.code(), r.reason());
+    Plan plan = new Plan(state)
+        .persist(new ChatBecameUnreachable(r.code(), r.reason(), deps.clock().instant()));
+    UserState.Job job = state.job();
+    if (job != null) {
+      context.getLog().info("user {} job {} task {}: cancelled, nobody to deliver to", userId,
+          job.jobId(), job.taskId());
+      plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
+          .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()));
+    }
+    return plan.noReply();
+  }
+
   // ---------------------------------------------------------------- admin
 
   private ReplyEffect<Event, UserState> onCredit(UserState state, Credit cmd) {
@@ -617,7 +654,7 @@ public final class UserEntity
         || a.subscriptionUntil() != null;
     UserState.Job job = s.job();
     return StatusReply.success(new Summary(userId, known, s.stage().name().toLowerCase(),
-        a.balance(), a.reserved(), a.subscriptionUntil(), a.blocked(),
+        a.balance(), a.reserved(), a.subscriptionUntil(), a.blocked(), s.unreachable(),
         job == null ? null : job.jobId(), job == null ? null : job.taskId(),
         job == null ? 0 : job.lastDelivered(), List.copyOf(last)));
   }
@@ -634,6 +671,10 @@ public final class UserEntity
       return s.withUpdate(e.updateId(), deps.user().dedupWindow());
     } else if (event instanceof UserRegistered e) {
       return s.registered(e.chatId(), e.language());
+    } else if (event instanceof ChatBecameUnreachable) {
+      return s.withUnreachable(true);
+    } else if (event instanceof ChatBecameReachable) {
+      return s.withUnreachable(false);
     } else if (event instanceof LanguageChanged e) {
       return s.withChat(s.chatId(), e.language());
     } else if (event instanceof FileRequested) {
@@ -722,8 +763,16 @@ public final class UserEntity
     return command.isEmpty() ? (u.text() == null ? "non-text message" : "text") : command;
   }
 
-  private ActorRef<ChatOutbox.Command> outbox(long chatId) {
-    return outboxes.computeIfAbsent(chatId, id -> context.spawn(
-        ChatOutbox.create(id, deps.telegram()), "outbox-" + id));
+  /** The chat's outbox; {@code language} picks the failure notice when it is first created. */
+  private ActorRef<ChatOutbox.Command> outbox(long chatId, String language) {
+    return outboxes.computeIfAbsent(chatId, id -> {
+      ChatOutbox.Deps d = deps.outbox();
+      ChatOutbox.Deps withNotice = new ChatOutbox.Deps(d.gateway(), d.limiter(), d.chatRate(),
+          d.chatBurst(), d.maxAttempts(), d.minBackoff(), d.maxBackoff(),
+          Texts.of(language).get("delivery.failed"));
+      ActorRef<ChatOutbox.Unreachable> owner =
+          context.messageAdapter(ChatOutbox.Unreachable.class, ChatUnreachable::new);
+      return context.spawn(ChatOutbox.create(id, withNotice, owner), "outbox-" + id);
+    });
   }
 }

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Everything the engine knows about one Telegram user: where the conversation stands, the running
- * job if any, the account, and the update ids recently handled (to drop re-deliveries).
+ * job if any, the account, the update ids recently handled (to drop re-deliveries), and whether
+ * the chat can be reached (false once Telegram said the bot is blocked or the chat is gone).
  */
 public record UserState(
     boolean registered,
@@ -16,7 +17,8 @@ public record UserState(
     Stage stage,
     Job job,
     Account account,
-    List<Long> recentUpdates)
+    List<Long> recentUpdates,
+    boolean unreachable)
     implements JsonSerializable {
 
   /** Where the conversation stands. */
@@ -45,7 +47,7 @@ public record UserState(
   }
 
   static UserState empty() {
-    return new UserState(false, 0, null, Stage.IDLE, null, Account.empty(), List.of());
+    return new UserState(false, 0, null, Stage.IDLE, null, Account.empty(), List.of(), false);
   }
 
   /** True when this update id was handled already, or is older than the remembered window. */
@@ -61,7 +63,7 @@ public record UserState(
   }
 
   UserState registered(long newChatId, String newLanguage) {
-    return new UserState(true, newChatId, newLanguage, stage, job, account, recentUpdates);
+    return new UserState(true, newChatId, newLanguage, stage, job, account, recentUpdates, unreachable);
   }
 
   UserState withUpdate(long updateId, int window) {
@@ -71,23 +73,27 @@ public record UserState(
     if (ids.size() > window) {
       ids = ids.subList(ids.size() - window, ids.size());
     }
-    return new UserState(registered, chatId, language, stage, job, account, ids);
+    return new UserState(registered, chatId, language, stage, job, account, ids, unreachable);
+  }
+
+  UserState withUnreachable(boolean value) {
+    return new UserState(registered, chatId, language, stage, job, account, recentUpdates, value);
   }
 
   UserState withChat(long newChatId, String newLanguage) {
-    return new UserState(registered, newChatId, newLanguage, stage, job, account, recentUpdates);
+    return new UserState(registered, newChatId, newLanguage, stage, job, account, recentUpdates, unreachable);
   }
 
   UserState withStage(Stage newStage) {
-    return new UserState(registered, chatId, language, newStage, job, account, recentUpdates);
+    return new UserState(registered, chatId, language, newStage, job, account, recentUpdates, unreachable);
   }
 
   UserState withAccount(Account newAccount) {
-    return new UserState(registered, chatId, language, stage, job, newAccount, recentUpdates);
+    return new UserState(registered, chatId, language, stage, job, newAccount, recentUpdates, unreachable);
   }
 
   UserState withJob(Job newJob) {
     Stage newStage = newJob == null ? Stage.IDLE : Stage.PROCESSING;
-    return new UserState(registered, chatId, language, newStage, newJob, account, recentUpdates);
+    return new UserState(registered, chatId, language, newStage, newJob, account, recentUpdates, unreachable);
   }
 }

@@ -41,13 +41,13 @@ class ConcurrentJobsTest {
       harness.bot.sendText(user, "/cv", "ru");
     }
     for (long user = 10_000; user < 10_000 + USERS; user++) {
-      harness.bot.awaitSent(user, 1, EngineHarness.WAIT);
+      harness.awaitMessages(user, 1);
       harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
     }
     Duration wait = Duration.ofSeconds(90);
     for (long user = 10_000; user < 10_000 + USERS; user++) {
       List<String> texts =
-          harness.bot.awaitSent(user, 3 + OUTPUTS + 1, wait).stream().map(Sent::text).toList();
+          harness.awaitMessages(user, 3 + OUTPUTS + 1, wait).stream().map(Sent::text).toList();
       assertEquals(
           List.of("Вывод 1", "Вывод 2", "Вывод 3", "✅ Анализ завершён! Списано: 1 токен"),
           texts.subList(3, 3 + OUTPUTS + 1), "user " + user);

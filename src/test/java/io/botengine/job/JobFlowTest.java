@@ -55,7 +55,7 @@ class JobFlowTest {
   private static void submitCv(long user, RunnerScenario scenario) {
     runner.scenarioFor(user, scenario);
     bot.sendText(user, "/cv", "ru");
-    bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     bot.sendDocument(user, "cv.txt", "text/plain", CV);
   }
 
@@ -72,7 +72,7 @@ class JobFlowTest {
   void deliversTheSeed001SequenceInOrderAndChargesOnce() {
     long user = 2001;
     submitCv(user, RunnerScenario.SEED_001);
-    List<Sent> sent = bot.awaitSent(user, 8, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, 8);
     List<String> texts = texts(sent);
     assertEquals("🔄 Анализирую ваше резюме...", texts.get(1));
     assertTrue(texts.get(2).startsWith("Файл получен. Позиция в очереди: "), texts.get(2));
@@ -99,7 +99,7 @@ class JobFlowTest {
   void understandsDialect1() {
     long user = 2002;
     submitCv(user, RunnerScenario.DIALECT_1);
-    List<String> texts = texts(bot.awaitSent(user, 7, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 7));
     assertEquals(
         List.of(
             "CV успешно прочитано. Начинаю анализ...",
@@ -113,7 +113,7 @@ class JobFlowTest {
   void reportsARunnerErrorAndChargesNothing() {
     long user = 2003;
     submitCv(user, RunnerScenario.ERROR_MIDSTREAM);
-    List<String> texts = texts(bot.awaitSent(user, 5, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 5));
     assertEquals(
         List.of("CV успешно прочитано. Начинаю анализ...", "❌ Ошибка обработки файла"),
         texts.subList(3, 5));
@@ -125,7 +125,7 @@ class JobFlowTest {
   void resumesADroppedStreamWithoutRepeatingOrSkipping() {
     long user = 2004;
     submitCv(user, RunnerScenario.DROP_AND_RESUME);
-    List<String> texts = texts(bot.awaitSent(user, 8, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 8));
     assertEquals(
         List.of("Вывод 1", "Вывод 2", "Вывод 3", "[cv_analysis.md] Вывод 4",
             "✅ Анализ завершён! Списано: 1 токен"),
@@ -140,7 +140,7 @@ class JobFlowTest {
   void dropsOutputsAServerReplaysAfterReconnecting() {
     long user = 2005;
     submitCv(user, RunnerScenario.REPLAY_ON_RECONNECT);
-    List<String> texts = texts(bot.awaitSent(user, 8, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 8));
     assertEquals(
         List.of("Вывод 1", "Вывод 2", "Вывод 3", "[cv_analysis.md] Вывод 4",
             "✅ Анализ завершён! Списано: 1 токен"),
@@ -151,7 +151,7 @@ class JobFlowTest {
   void putsDuplicateAndOutOfOrderOutputsInOrderOnce() {
     long user = 2006;
     submitCv(user, RunnerScenario.DUPLICATES_AND_OUT_OF_ORDER);
-    List<String> texts = texts(bot.awaitSent(user, 8, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 8));
     assertEquals(
         List.of("Вывод 1", "Вывод 2", "Вывод 3", "Вывод 4", "✅ Анализ завершён! Списано: 1 токен"),
         texts.subList(3, 8));
@@ -161,7 +161,7 @@ class JobFlowTest {
   void skipsGarbageFrames() {
     long user = 2007;
     submitCv(user, RunnerScenario.GARBAGE);
-    List<String> texts = texts(bot.awaitSent(user, 7, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 7));
     assertEquals(
         List.of("Вывод 1", "Вывод 2", "Вывод 3", "✅ Анализ завершён! Списано: 1 токен"),
         texts.subList(3, 7));
@@ -171,7 +171,7 @@ class JobFlowTest {
   void pollsWhenTheStreamIsDown() {
     long user = 2008;
     submitCv(user, RunnerScenario.STREAM_DOWN);
-    List<Sent> sent = bot.awaitSent(user, 5, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, 5);
     assertEquals("cv_result.md", sent.get(3).fileName());
     assertArrayEquals(ANALYSIS.getBytes(StandardCharsets.UTF_8), sent.get(3).document());
     assertEquals("✅ Анализ завершён! Списано: 1 токен", sent.get(4).text());
@@ -181,19 +181,19 @@ class JobFlowTest {
   void tellsTheUserWhenTheUploadFailsAndChargesNothing() {
     long user = 2009;
     submitCv(user, RunnerScenario.UPLOAD_500);
-    List<String> texts = texts(bot.awaitSent(user, 3, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 3));
     assertEquals("Ошибка загрузки файла", texts.get(2));
     harness.awaitAssert(() -> assertTrue(balance(user).contains("\"state\":\"idle\"")));
     assertTrue(balance(user).contains("\"balance\":1"), balance(user));
     bot.sendText(user, "/cv", "ru");
-    assertTrue(bot.awaitSent(user, 4, EngineHarness.WAIT).get(3).text().startsWith("📄"));
+    assertTrue(harness.awaitMessages(user, 4).get(3).text().startsWith("📄"));
   }
 
   @Test
   void timesOutAStalledStreamAndChargesNothing() {
     long user = 2010;
     submitCv(user, RunnerScenario.STALL);
-    List<String> texts = texts(bot.awaitSent(user, 5, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 5));
     assertEquals(
         List.of("CV успешно прочитано. Начинаю анализ...",
             "Превышено время ожидания. Попробуйте позже."),
@@ -206,13 +206,13 @@ class JobFlowTest {
   void cancelsRunningJobOnCvReentryAndSendsNothingOfItAfterTheReply() {
     long user = 2011;
     submitCv(user, RunnerScenario.manyOutputs(200, Duration.ofMillis(20)));
-    bot.awaitSent(user, 5, EngineHarness.WAIT);
+    harness.awaitMessages(user, 5);
     bot.sendText(user, "/cv", "ru");
     harness.awaitAssert(() -> assertTrue(runner.cancelled().contains(taskOf(user))));
     bot.sendText(user, "/balance", "ru");
     harness.awaitAssert(() -> assertTrue(
-        bot.sentTo(user).stream().anyMatch(s -> s.text() != null && s.text().startsWith("💰"))));
-    List<String> texts = texts(bot.sentTo(user));
+        harness.messages(user).stream().anyMatch(s -> s.text() != null && s.text().startsWith("💰"))));
+    List<String> texts = texts(harness.messages(user));
     int reply = texts.indexOf("Анализ отменён.");
     assertTrue(reply > 0, texts.toString());
     assertTrue(texts.get(reply + 1).startsWith("📄"), texts.toString());
@@ -226,11 +226,11 @@ class JobFlowTest {
   void answersADocumentDuringProcessingWithoutASecondJob() {
     long user = 2012;
     submitCv(user, RunnerScenario.SEED_001.withPacing(Duration.ofMillis(500)));
-    bot.awaitSent(user, 3, EngineHarness.WAIT);
+    harness.awaitMessages(user, 3);
     bot.sendDocument(user, "cv2.txt", "text/plain", CV);
-    harness.awaitAssert(() -> assertTrue(texts(bot.sentTo(user)).contains(
+    harness.awaitAssert(() -> assertTrue(texts(harness.messages(user)).contains(
         "⏳ Предыдущий анализ ещё выполняется. Дождитесь результата или отправьте /cancel.")));
-    List<String> texts = texts(bot.awaitSent(user, 9, EngineHarness.WAIT));
+    List<String> texts = texts(harness.awaitMessages(user, 9));
     assertEquals("✅ Анализ завершён! Списано: 1 токен", texts.get(8));
     assertEquals(1, runner.uploads().stream().filter(u -> u.telegramId() == user).count());
   }

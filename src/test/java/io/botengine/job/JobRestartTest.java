@@ -30,22 +30,22 @@ class JobRestartTest {
     harness.start();
     harness.runner.scenarioFor(user, RunnerScenario.manyOutputs(4, Duration.ofMillis(1500)));
     harness.bot.sendText(user, "/cv", "ru");
-    harness.bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
-    List<Sent> before = harness.bot.awaitSent(user, 5, EngineHarness.WAIT);
+    List<Sent> before = harness.awaitMessages(user, 5);
     assertEquals("Вывод 2", before.get(4).text());
 
     harness.stopEngine();
     harness.start();
 
-    List<Sent> sent = harness.bot.awaitSent(user, 8, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, 8);
     List<String> texts = sent.stream().map(Sent::text).toList();
     assertEquals(
         List.of("Вывод 1", "Вывод 2", "Вывод 3", "Вывод 4", "✅ Анализ завершён! Списано: 1 токен"),
         texts.subList(3, 8), texts.toString());
     harness.awaitAssert(() -> assertTrue(harness.admin("GET", "/admin/users/" + user, null)
         .body().contains("\"state\":\"idle\"")));
-    assertEquals(8, harness.bot.sentTo(user).size(), "nothing sent twice");
+    assertEquals(8, harness.messages(user).size(), "nothing sent twice");
     assertEquals(1, harness.runner.uploads().size(), "the same Runner task was resumed");
   }
 
@@ -55,10 +55,10 @@ class JobRestartTest {
     harness.start();
     harness.runner.scenarioFor(user, RunnerScenario.SEED_001);
     harness.bot.sendText(user, "/cv", "ru");
-    harness.bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     harness.runner.close();
     harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
-    List<Sent> sent = harness.bot.awaitSent(user, 3, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, 3);
     assertEquals("Ошибка загрузки файла", sent.get(2).text());
   }
 }

@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -60,6 +61,13 @@ public final class EngineHarness implements AutoCloseable {
     values.put("bot.runner.stream-min-backoff", "50ms");
     values.put("bot.runner.stream-max-backoff", "200ms");
     values.put("bot.admin.api-token", ADMIN_TOKEN);
+    // Functional tests run the limiters with room to spare; delivery tests set Telegram's limits.
+    values.put("bot.telegram.delivery.global-rate", 2000);
+    values.put("bot.telegram.delivery.chat-rate", 200);
+    values.put("bot.telegram.delivery.chat-burst", 20);
+    values.put("bot.telegram.delivery.min-backoff", "50ms");
+    values.put("bot.telegram.delivery.max-backoff", "200ms");
+    values.put("bot.telegram.delivery.progress-interval", "300ms");
     values.put("bot.persistence.jdbc-url",
         "jdbc:h2:file:" + journalDir.toAbsolutePath().resolve("journal"));
     values.put("akka.persistence.journal.plugin", "jdbc-journal");
@@ -116,6 +124,41 @@ public final class EngineHarness implements AutoCloseable {
       assertion.run();
       return null;
     });
+  }
+
+  /** True for what a user reads: texts and documents, not typing, edits or the status message. */
+  public static boolean isMessage(BotApiEmulator.Sent s) {
+    return s.method().equals("sendDocument")
+        || s.method().equals("sendMessage") && !isStatus(s.text());
+  }
+
+  /** The progress status message: "⏳ ▓▓▓░░░░░░░ 30%...". */
+  public static boolean isStatus(String text) {
+    return text != null && text.matches("(?s)⏳ [▓░]{10} \\d+%.*");
+  }
+
+  /** The messages a user has read so far, in order. */
+  public List<BotApiEmulator.Sent> messages(long chatId) {
+    return bot.sentTo(chatId).stream().filter(EngineHarness::isMessage).toList();
+  }
+
+  /** Waits until the user has read at least {@code count} messages; returns them all. */
+  public List<BotApiEmulator.Sent> awaitMessages(long chatId, int count) {
+    return awaitMessages(chatId, count, WAIT);
+  }
+
+  /** As {@link #awaitMessages(long, int)}, waiting at most {@code max}. */
+  public List<BotApiEmulator.Sent> awaitMessages(long chatId, int count, Duration max) {
+    TestProbe.<Object>create(emulators).awaitAssert(max, () -> {
+      List<BotApiEmulator.Sent> got = messages(chatId);
+      if (got.size() < count) {
+        throw new AssertionError("chat " + chatId + ": expected " + count + " messages, got "
+            + got.stream().map(m -> m.method() + ":" + (m.text() != null ? m.text() : m.fileName()))
+                .toList());
+      }
+      return null;
+    });
+    return messages(chatId);
   }
 
   /** An admin API call with the right bearer token. */

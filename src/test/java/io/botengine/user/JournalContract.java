@@ -58,7 +58,7 @@ abstract class JournalContract {
   void keepsTheConversationAndAccountAcrossRestarts() {
     long user = 501;
     bot.sendText(user, "/cv", "ru");
-    bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     harness.admin("POST", "/admin/users/" + user + "/credit",
         "{\"amount\": 4, \"reason\": \"promo\", \"idempotency_key\": \"p-501\"}");
     harness.admin("POST", "/admin/users/" + user + "/subscription",
@@ -72,7 +72,7 @@ abstract class JournalContract {
 
     harness.runner.scenarioFor(user, RunnerScenario.SEED_001);
     bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
-    List<Sent> sent = bot.awaitSent(user, 8, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, 8);
     assertEquals("✅ Анализ завершён! Списано: 1 токен", sent.get(7).text());
     restart();
     HttpResponse<String> after = harness.admin("GET", "/admin/users/" + user, null);
@@ -84,11 +84,11 @@ abstract class JournalContract {
   void dropsAnUpdateHandledBeforeTheRestart() {
     long user = 502;
     long id = bot.sendText(user, "/balance", "ru");
-    bot.awaitSent(user, 1, EngineHarness.WAIT);
+    harness.awaitMessages(user, 1);
     restart();
     bot.redeliver(id);
     bot.sendText(user, "/help", "ru");
-    List<Sent> sent = bot.awaitSent(user, 2, EngineHarness.WAIT);
+    List<Sent> sent = harness.awaitMessages(user, 2);
     assertTrue(sent.get(1).text().startsWith("👋"), sent.get(1).text());
   }
 }

@@ -71,10 +71,16 @@ class UserEntityTest {
             new EngineSettings.UserSettings(snapshotEvery, 8, 20),
             1_048_576,
             telegram,
+            outboxDeps(),
             new ProbeJobs(jobs.ref()),
             clock);
     return EventSourcedBehaviorTestKit.create(
         testKit.system(), UserEntity.create(Long.toString(USER), deps));
+  }
+
+  private ChatOutbox.Deps outboxDeps() {
+    return new ChatOutbox.Deps(telegram, null, 0, 1, 3, Duration.ofMillis(10),
+        Duration.ofMillis(20), null);
   }
 
   // ------------------------------------------------------------------ helpers
@@ -434,7 +440,7 @@ class UserEntityTest {
   @Test
   void outboxDropsEverythingOfACancelledJob() {
     TestProbe<Done> acks = testKit.createTestProbe();
-    var outbox = testKit.spawn(ChatOutbox.create(USER, telegram));
+    var outbox = testKit.spawn(ChatOutbox.create(USER, outboxDeps(), null));
     outbox.tell(new ChatOutbox.DropJob("job-1"));
     outbox.tell(new ChatOutbox.Send(
         io.botengine.telegram.Outgoing.Text.plain("late output"), "job-1", acks.ref()));
