@@ -1,0 +1,402 @@
+// The sandbox chat page: one Telegram user per browser tab. The chat is drawn only from the
+// server's event stream (the user's own messages included), so a reload or a reconnect shows
+// exactly what happened; the side panel reads and changes the user's account.
+'use strict';
+
+(() => {
+  const MAX_UPLOAD = 5 * 1024 * 1024;
+  const TYPING_MS = 5000;
+  const ACCOUNT_EVERY_MS = 4000;
+  const STATES = { idle: 'idle', waiting_for_file: 'waiting for a file', processing: 'job running' };
+
+  const $ = (id) => document.getElementById(id);
+  const messages = $('messages');
+  const userId = chooseUser();
+  const base = `/sandbox/api/users/${userId}/`;
+  let typingTimer = null;
+  let accountTimer = null;
+  let problemTimer = null;
+  let blocked = false;
+
+  /** The tab's user: ?user=<id> if given, else the one this tab had, else a new random one. */
+  function chooseUser() {
+    const params = new URLSearchParams(location.search);
+    let id = params.get('user');
+    if (!id || !/^[1-9][0-9]{0,14}$/.test(id)) {
+      id = params.has('new') ? null : sessionStorage.getItem('sandbox.user');
+    }
+    if (!id) {
+      id = String(100000000 + Math.floor(Math.random() * 900000000));
+    }
+    sessionStorage.setItem('sandbox.user', id);
+    if (params.has('new')) {
+      history.replaceState(null, '', '/');
+    }
+    return id;
+  }
+
+  // ------------------------------------------------------------------ server calls
+
+  async function call(method, path, body) {
+    const options = { method, headers: {} };
+    if (body instanceof Blob) {
+      options.body = body;
+      options.headers['Content-Type'] = body.type || 'application/octet-stream';
+    } else if (body !== undefined) {
+      options.body = JSON.stringify(body);
+      options.headers['Content-Type'] = 'application/json';
+    }
+    const response = await fetch(base + path, options);
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!response.ok) {
+      throw new Error(data && data.error ? data.error : `${response.status} ${response.statusText}`);
+    }
+    return data;
+  }
+
+  function problem(message) {
+    const box = $('problem');
+    box.textContent = message;
+    box.hidden = false;
+    clearTimeout(problemTimer);
+    problemTimer = setTimeout(() => { box.hidden = true; }, 8000);
+  }
+
+  function freshKey() {
+    if (window.crypto && crypto.randomUUID) {
+      return `sandbox-${crypto.randomUUID()}`;
+    }
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return `sandbox-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  }
+
+  // ------------------------------------------------------------------ chat
+
+  function clock(at) {
+    return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+
+  function size(bytes) {
+    if (bytes < 1024) {
+      return `${bytes} B`;
+    }
+    return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1048576).toFixed(1)} MB`;
+  }
+
+  function element(tag, className, text) {
+    const e = document.createElement(tag);
+    if (className) {
+      e.className = className;
+    }
+    if (text !== undefined) {
+      e.textContent = text;
+    }
+    return e;
+  }
+
+  function meta(entry, mine) {
+    const m = element('span', 'meta');
+    m.appendChild(element('span', 'edited', 'edited'));
+    m.appendChild(element('time', null, clock(entry.at)));
+    if (mine) {
+      m.appendChild(element('span', 'ticks', '✓✓'));
+    }
+    return m;
+  }
+
+  function fileCard(entry, href) {
+    const card = element(href ? 'a' : 'div', 'file');
+    if (href) {
+      card.href = href;
+      card.download = entry.fileName;
+      card.title = `Download ${entry.fileName}`;
+    }
+    const dot = entry.fileName.lastIndexOf('.');
+    const ext = dot > 0 ? entry.fileName.slice(dot + 1, dot + 5).toUpperCase() : 'FILE';
+    card.appendChild(element('span', 'file-icon', ext));
+    const info = element('span', 'file-info');
+    info.appendChild(element('span', 'file-name', entry.fileName));
+    info.appendChild(element('span', 'file-size', href ? `${size(entry.size)} · Download` : size(entry.size)));
+    card.appendChild(info);
+    return card;
+  }
+
+  function row(entry, side, extraClass) {
+    const r = element('div', `msg ${side}${extraClass ? ` ${extraClass}` : ''}`);
+    r.dataset.seq = entry.seq;
+    if (entry.messageId) {
+      r.dataset.mid = entry.messageId;
+    }
+    const bubble = element('div', 'bubble');
+    r.appendChild(bubble);
+    return [r, bubble];
+  }
+
+  function textBlock(value, parseMode, className) {
+    const block = element('div', className || 'text');
+    block.appendChild(window.SandboxMarkup.render(value, parseMode));
+    return block;
+  }
+
+  function append(r) {
+    const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120;
+    const last = messages.lastElementChild;
+    const side = r.classList.contains('user') ? 'user' : 'bot';
+    if (last && last.classList.contains('msg') && last.classList.contains(side)) {
+      last.classList.remove('tail');
+      r.classList.add('follows');
+    }
+    r.classList.add('tail');
+    messages.appendChild(r);
+    $('empty').hidden = true;
+    if (atBottom || side === 'user') {
+      messages.scrollTop = messages.scrollHeight;
+    }
+  }
+
+  function byMessageId(id) {
+    return messages.querySelector(`.msg.bot[data-mid="${Number(id)}"]`);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    $('status').textContent = 'bot';
+    $('status').classList.remove('typing');
+  }
+
+  function show(entry) {
+    switch (entry.kind) {
+      case 'user_text': {
+        const [r, bubble] = row(entry, 'user');
+        bubble.appendChild(textBlock(entry.text, null));
+        bubble.appendChild(meta(entry, true));
+        append(r);
+        break;
+      }
+      case 'user_document': {
+        const [r, bubble] = row(entry, 'user', 'document');
+        bubble.appendChild(fileCard(entry, null));
+        bubble.appendChild(meta(entry, true));
+        append(r);
+        break;
+      }
+      case 'message': {
+        stopTyping();
+        const [r, bubble] = row(entry, 'bot');
+        bubble.appendChild(textBlock(entry.text, entry.parseMode));
+        bubble.appendChild(meta(entry, false));
+        append(r);
+        break;
+      }
+      case 'document': {
+        stopTyping();
+        const [r, bubble] = row(entry, 'bot', 'document');
+        bubble.appendChild(fileCard(entry, `${base}files/${entry.messageId}`));
+        if (entry.caption) {
+          bubble.appendChild(textBlock(entry.caption, entry.parseMode, 'text caption'));
+        }
+        bubble.appendChild(meta(entry, false));
+        append(r);
+        break;
+      }
+      case 'edit': {
+        const r = byMessageId(entry.messageId);
+        if (r) {
+          r.querySelector('.text').replaceWith(textBlock(entry.text, entry.parseMode));
+          r.classList.add('was-edited');
+        }
+        break;
+      }
+      case 'delete': {
+        const r = byMessageId(entry.messageId);
+        if (r) {
+          const next = r.nextElementSibling;
+          if (r.classList.contains('tail') && next === null) {
+            const before = r.previousElementSibling;
+            if (before && before.classList.contains('bot')) {
+              before.classList.add('tail');
+            }
+          }
+          r.remove();
+        }
+        break;
+      }
+      case 'action': {
+        const status = $('status');
+        status.textContent = entry.action === 'typing' ? 'typing…' : `${entry.action.replace(/_/g, ' ')}…`;
+        status.classList.add('typing');
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(stopTyping, TYPING_MS);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  function clearChat() {
+    messages.querySelectorAll('.msg').forEach((m) => m.remove());
+    $('empty').hidden = false;
+  }
+
+  function connect() {
+    const connection = $('connection');
+    const events = new EventSource(`${base}events`);
+    events.addEventListener('hello', (e) => {
+      if (JSON.parse(e.data).after === 0) {
+        clearChat();
+      }
+      connection.textContent = 'live';
+      connection.title = 'Following the chat live';
+      connection.className = 'connection live';
+    });
+    events.addEventListener('chat', (e) => {
+      show(JSON.parse(e.data));
+      scheduleAccount(150);
+    });
+    events.onerror = () => {
+      connection.textContent = 'reconnecting…';
+      connection.title = 'The connection to the sandbox dropped; reconnecting';
+      connection.className = 'connection down';
+    };
+  }
+
+  async function send(text) {
+    try {
+      await call('POST', 'messages', { text, lang: $('lang').value });
+      return true;
+    } catch (e) {
+      problem(`Could not send: ${e.message}`);
+      return false;
+    }
+  }
+
+  async function upload(file) {
+    if (file.size > MAX_UPLOAD) {
+      problem(`${file.name} is larger than the sandbox accepts (5 MB); the bot itself refuses files over 1 MB.`);
+      return;
+    }
+    try {
+      await fetch(`${base}documents?name=${encodeURIComponent(file.name)}`, {
+        method: 'POST',
+        headers: { 'Content-Type': file.type || 'application/octet-stream' },
+        body: file,
+      }).then(async (response) => {
+        if (!response.ok) {
+          const data = await response.json().catch(() => null);
+          throw new Error(data && data.error ? data.error : `${response.status} ${response.statusText}`);
+        }
+      });
+    } catch (e) {
+      problem(`Could not send ${file.name}: ${e.message}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ account
+
+  function showAccount(a) {
+    $('balance').textContent = a.balance;
+    $('reserved').textContent = a.reserved;
+    $('subscription').textContent = a.subscription_until
+      ? `until ${new Date(a.subscription_until).toLocaleDateString()}` : 'none';
+    blocked = a.blocked;
+    $('blocked').textContent = a.blocked ? 'yes' : 'no';
+    $('blocked').classList.toggle('bad', a.blocked);
+    $('block').textContent = a.blocked ? 'Unblock' : 'Block';
+    $('state').textContent = STATES[a.state] || a.state;
+    $('cost').textContent = `${a.cv_cost} token${a.cv_cost === 1 ? '' : 's'}`;
+    if (document.activeElement !== $('scenario')) {
+      $('scenario').value = a.scenario;
+    }
+    const ledger = $('ledger');
+    ledger.replaceChildren();
+    (a.ledger || []).slice(-4).reverse().forEach((entry) => {
+      const li = element('li', entry.amount < 0 ? 'spend' : 'credit');
+      li.appendChild(element('span', 'amount', entry.amount > 0 ? `+${entry.amount}` : `−${-entry.amount}`));
+      li.appendChild(element('span', 'reason', entry.reason));
+      li.appendChild(element('time', null, clock(entry.at)));
+      ledger.appendChild(li);
+    });
+  }
+
+  async function refreshAccount() {
+    try {
+      showAccount(await call('GET', 'account'));
+    } catch (e) {
+      problem(`Account: ${e.message}`);
+    }
+  }
+
+  function scheduleAccount(delay) {
+    clearTimeout(accountTimer);
+    accountTimer = setTimeout(refreshAccount, delay);
+  }
+
+  async function accountAction(method, path, body) {
+    try {
+      showAccount(await call(method, path, body));
+    } catch (e) {
+      problem(e.message);
+    }
+  }
+
+  // ------------------------------------------------------------------ wiring
+
+  function wire() {
+    $('user-id').textContent = `User ${userId}`;
+    document.title = `Sandbox · user ${userId}`;
+    $('lang').value = sessionStorage.getItem('sandbox.lang') || 'ru';
+    $('lang').addEventListener('change', () => sessionStorage.setItem('sandbox.lang', $('lang').value));
+
+    $('composer').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const input = $('text');
+      const text = input.value.trim();
+      if (!text) {
+        return;
+      }
+      input.value = '';
+      if (!(await send(text))) {
+        input.value = text;
+      }
+      input.focus();
+    });
+    document.querySelectorAll('#commands button').forEach((b) =>
+      b.addEventListener('click', () => send(b.dataset.command)));
+    $('file').addEventListener('change', async () => {
+      const input = $('file');
+      const files = Array.from(input.files);
+      input.value = '';
+      for (const file of files) {
+        await upload(file);
+      }
+    });
+
+    document.querySelectorAll('button.credit').forEach((b) =>
+      b.addEventListener('click', () =>
+        accountAction('POST', 'credit', { amount: Number(b.dataset.amount), idempotency_key: freshKey() })));
+    $('block').addEventListener('click', () => accountAction('POST', blocked ? 'unblock' : 'block'));
+    $('scenario').addEventListener('change', async () => {
+      try {
+        await call('POST', 'scenario', { scenario: $('scenario').value });
+      } catch (e) {
+        problem(e.message);
+      }
+    });
+
+    connect();
+    refreshAccount();
+    setInterval(() => {
+      if (!document.hidden) {
+        refreshAccount();
+      }
+    }, ACCOUNT_EVERY_MS);
+  }
+
+  wire();
+})();
