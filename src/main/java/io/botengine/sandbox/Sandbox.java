@@ -5,26 +5,45 @@ import akka.actor.typed.javadsl.Behaviors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.Engine;
+import io.botengine.EngineSettings;
 import io.botengine.job.RunnerJobs;
 import java.time.Duration;
 import java.util.Map;
 
 /**
  * The local sandbox, started when no Telegram token is set: the Bot API emulator and the Runner
- * emulator on loopback ports (in an actor system of their own, as if they were remote), and a real
- * engine on embedded H2 wired to them.
+ * emulator on loopback ports (in an actor system of their own, as if they were remote), a real
+ * engine on embedded H2 wired to them, and the chat page ({@link SandboxRoutes}) on the engine's
+ * HTTP port. Lives until {@link #close()} or the engine's system terminates.
  */
-public final class Sandbox {
+public final class Sandbox implements AutoCloseable {
   static final String TOKEN = "100000:sandbox";
   static final String RUNNER_KEY = "sandbox-runner-key";
   /** The seed 001 sequence at a pace a person can follow. */
   static final RunnerScenario DEFAULT_SCENARIO =
       RunnerScenario.SEED_001.withPacing(Duration.ofMillis(1200));
 
-  private Sandbox() {}
+  private final ActorSystem<Void> emulators;
+  private final BotApiEmulator bot;
+  private final RunnerEmulator runner;
+  private final Engine engine;
+  private final int port;
 
-  /** Starts emulators and engine; prints where to look. The process runs until stopped. */
-  public static void start(Config config) {
+  private Sandbox(
+      ActorSystem<Void> emulators,
+      BotApiEmulator bot,
+      RunnerEmulator runner,
+      Engine engine,
+      int port) {
+    this.emulators = emulators;
+    this.bot = bot;
+    this.runner = runner;
+    this.engine = engine;
+    this.port = port;
+  }
+
+  /** Starts emulators, engine and chat page; prints where to open the page. */
+  public static Sandbox start(Config config) {
     ActorSystem<Void> emulators =
         ActorSystem.create(
             Behaviors.empty(),
@@ -36,6 +55,8 @@ public final class Sandbox {
     BotApiEmulator bot = BotApiEmulator.start(emulators, "127.0.0.1", 0, TOKEN);
     RunnerEmulator runner = RunnerEmulator.start(emulators, "127.0.0.1", 0, RUNNER_KEY);
     runner.nextScenario(DEFAULT_SCENARIO);
+    ChatFeed feed = new ChatFeed();
+    bot.onSent(feed::botSent);
     Config engineConfig =
         ConfigFactory.parseMap(
                 Map.of(
@@ -45,12 +66,57 @@ public final class Sandbox {
                     "bot.runner.url", runner.baseUrl(),
                     "bot.runner.api-key", RUNNER_KEY))
             .withFallback(config);
-    Engine engine = Engine.start(engineConfig, RunnerJobs::new);
+    EngineSettings settings = EngineSettings.from(engineConfig);
+    Engine engine =
+        Engine.start(
+            engineConfig,
+            RunnerJobs::new,
+            system ->
+                new SandboxRoutes(
+                        system,
+                        bot,
+                        runner,
+                        feed,
+                        settings.askTimeout(),
+                        settings.billing().cvCost())
+                    .route());
     engine.system().getWhenTerminated().thenRun(emulators::terminate);
     int port = engine.httpPort(Duration.ofSeconds(30));
     System.out.printf(
-        "Sandbox is up (no TELEGRAM_BOT_TOKEN set): engine HTTP on port %d, "
-            + "Bot API emulator at %s, Runner emulator at %s%n",
+        "Sandbox is up: open http://localhost:%d/ to chat with the bot (no TELEGRAM_BOT_TOKEN"
+            + " set; Bot API emulator at %s, Runner emulator at %s)%n",
         port, bot.baseUrl(), runner.baseUrl());
+    return new Sandbox(emulators, bot, runner, engine, port);
+  }
+
+  /** The engine's HTTP port, where the chat page is. */
+  public int port() {
+    return port;
+  }
+
+  public BotApiEmulator bot() {
+    return bot;
+  }
+
+  public RunnerEmulator runner() {
+    return runner;
+  }
+
+  public Engine engine() {
+    return engine;
+  }
+
+  /** Stops the engine, then the emulators; waits for both. */
+  @Override
+  public void close() {
+    engine.close();
+    bot.close();
+    runner.close();
+    emulators.terminate();
+    try {
+      emulators.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("sandbox emulators did not stop in 30 s", e);
+    }
   }
 }

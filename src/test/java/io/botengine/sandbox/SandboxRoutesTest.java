@@ -1,0 +1,246 @@
+package io.botengine.sandbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.botengine.testing.LogCapture;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The chat page's API over real sockets, without a browser: chat feed, uploads, account. */
+@ExtendWith(LogCapture.class)
+class SandboxRoutesTest {
+  private static final AtomicLong users = new AtomicLong(700_000);
+  private static SandboxFixture fixture;
+
+  @BeforeAll
+  static void start() {
+    fixture = SandboxFixture.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    fixture.close();
+  }
+
+  /** One SSE event as the browser's EventSource would see it. */
+  record Event(String type, String id, JsonNode data) {}
+
+  /** The chat feed of a user, read on a thread of its own into a queue. */
+  static final class Feed implements AutoCloseable {
+    final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final InputStream body;
+
+    Feed(long user, String lastEventId) {
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(
+              URI.create(fixture.url + "/sandbox/api/users/" + user + "/events"));
+      if (lastEventId != null) {
+        request.header("Last-Event-ID", lastEventId);
+      }
+      try {
+        HttpResponse<InputStream> response =
+            HttpClient.newHttpClient()
+                .send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, response.statusCode());
+        assertEquals(
+            "text/event-stream", response.headers().firstValue("Content-Type").orElse(""));
+        body = response.body();
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      Thread reader = new Thread(this::read, "sse-" + user);
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    private void read() {
+      try (BufferedReader lines =
+          new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+        String type = "message";
+        String id = null;
+        StringBuilder data = new StringBuilder();
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+          if (line.isEmpty()) {
+            if (data.length() > 0) {
+              events.add(new Event(type, id, SandboxFixture.json(data.toString())));
+            }
+            type = "message";
+            data.setLength(0);
+          } else if (line.startsWith("event:")) {
+            type = line.substring(6).strip();
+          } else if (line.startsWith("id:")) {
+            id = line.substring(3).strip();
+          } else if (line.startsWith("data:")) {
+            data.append(line.substring(5).strip());
+          }
+        }
+      } catch (IOException closed) {
+        // the test closed the feed
+      }
+    }
+
+    /** The next event, waiting for it at most {@link SandboxFixture#WAIT}. */
+    Event next() {
+      try {
+        Event e = events.poll(SandboxFixture.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertNotNull(e, "no event within " + SandboxFixture.WAIT);
+        return e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+
+    /** Skips events until one matches. */
+    Event until(Predicate<Event> wanted) {
+      for (Event e = next(); ; e = next()) {
+        if (wanted.test(e)) {
+          return e;
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        body.close();
+      } catch (IOException ignored) {
+        // already closed
+      }
+    }
+  }
+
+  private static Predicate<Event> botText(String prefix) {
+    return e -> "message".equals(e.data().path("kind").asText())
+        && e.data().path("text").asText().startsWith(prefix);
+  }
+
+  @Test
+  void servesThePageAndItsScripts() {
+    HttpResponse<String> page = fixture.send(HttpRequest.newBuilder(URI.create(fixture.url + "/")));
+    assertEquals(200, page.statusCode());
+    assertTrue(page.body().contains("/sandbox/chat.js"), page.body());
+    for (String asset : new String[] {"chat.js", "markup.js", "chat.css"}) {
+      HttpResponse<String> r =
+          fixture.send(HttpRequest.newBuilder(URI.create(fixture.url + "/sandbox/" + asset)));
+      assertEquals(200, r.statusCode(), asset);
+    }
+  }
+
+  @Test
+  void streamsTheChatAndResumesAfterTheLastEventSeen() {
+    long user = users.incrementAndGet();
+    String epoch;
+    try (Feed feed = new Feed(user, null)) {
+      Event hello = feed.next();
+      assertEquals("hello", hello.type());
+      assertEquals(0, hello.data().path("after").asLong());
+      epoch = hello.data().path("epoch").asText();
+      fixture.say(user, "/start");
+      Event mine = feed.next();
+      assertEquals("user_text", mine.data().path("kind").asText());
+      assertEquals("/start", mine.data().path("text").asText());
+      assertEquals(epoch + ".1", mine.id());
+      Event reply = feed.until(botText("👋"));
+      assertEquals(epoch + ".2", reply.id());
+    }
+    try (Feed resumed = new Feed(user, epoch + ".1")) {
+      assertEquals(1, resumed.next().data().path("after").asLong());
+      assertEquals(epoch + ".2", resumed.next().id(), "only what came after the last event seen");
+    }
+    try (Feed afterRestart = new Feed(user, "earlier-run.57")) {
+      assertEquals(0, afterRestart.next().data().path("after").asLong());
+      assertEquals(epoch + ".1", afterRestart.next().id(), "another run's ids: everything again");
+    }
+  }
+
+  @Test
+  void refusesUploadsOverFiveMegabytesWith413() {
+    long user = users.incrementAndGet();
+    byte[] big = new byte[(int) SandboxRoutes.MAX_UPLOAD + 1];
+    String path = "/sandbox/api/users/" + user + "/documents?name=big.txt";
+    HttpResponse<String> declared =
+        fixture.send(
+            HttpRequest.newBuilder(URI.create(fixture.url + path))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)));
+    assertEquals(413, declared.statusCode());
+    assertTrue(declared.body().contains("5 MB"), declared.body());
+    HttpResponse<String> chunked =
+        fixture.send(
+            HttpRequest.newBuilder(URI.create(fixture.url + path))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
+    assertEquals(413, chunked.statusCode(), "without Content-Length too");
+    fixture.say(user, "/balance");
+    try (Feed feed = new Feed(user, null)) {
+      assertEquals("hello", feed.next().type());
+      JsonNode first = feed.next().data();
+      assertEquals("/balance", first.path("text").asText(), "a refused file never reaches the chat");
+    }
+  }
+
+  @Test
+  void creditsOncePerIdempotencyKey() {
+    long user = users.incrementAndGet();
+    String credit = "{\"amount\": 5, \"idempotency_key\": \"sandbox-1f2e3d4c5b6a\"}";
+    assertEquals(200, fixture.api("POST", user, "credit", credit).statusCode());
+    HttpResponse<String> again = fixture.api("POST", user, "credit", credit);
+    assertEquals(5, SandboxFixture.json(again.body()).path("balance").asLong());
+    HttpResponse<String> keyless = fixture.api("POST", user, "credit", "{\"amount\": 5}");
+    assertEquals(400, keyless.statusCode());
+    assertEquals(5, fixture.account(user).path("balance").asLong());
+    HttpResponse<String> blocked = fixture.api("POST", user, "block", null);
+    assertTrue(SandboxFixture.json(blocked.body()).path("blocked").asBoolean());
+  }
+
+  @Test
+  void runsTheUsersNextJobWithTheChosenScenario() {
+    long user = users.incrementAndGet();
+    HttpResponse<String> unknown =
+        fixture.api("POST", user, "scenario", "{\"scenario\": \"chaos\"}");
+    assertEquals(400, unknown.statusCode());
+    assertEquals(200, fixture.api("POST", user, "scenario", "{\"scenario\": \"error\"}").statusCode());
+    assertEquals("error", fixture.account(user).path("scenario").asText());
+    try (Feed feed = new Feed(user, null)) {
+      fixture.say(user, "/cv");
+      feed.until(botText("📄"));
+      HttpResponse<String> upload =
+          fixture.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          fixture.url + "/sandbox/api/users/" + user + "/documents?name=cv.txt"))
+                  .header("Content-Type", "text/plain")
+                  .POST(HttpRequest.BodyPublishers.ofString("Иван Петров, инженер")));
+      assertEquals(200, upload.statusCode(), upload.body());
+      feed.until(botText("❌ Ошибка обработки файла"));
+    }
+    assertEquals(0, fixture.account(user).path("reserved").asLong());
+  }
+
+  @Test
+  void refusesMalformedUserIds() {
+    HttpResponse<String> r =
+        fixture.send(
+            HttpRequest.newBuilder(URI.create(fixture.url + "/sandbox/api/users/0x1/account")));
+    assertEquals(400, r.statusCode());
+  }
+}
