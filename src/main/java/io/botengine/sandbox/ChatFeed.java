@@ -22,18 +22,19 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * What each sandbox chat shows, in order, for the chat page: the user's own messages (added by the
- * page's API before they reach the Bot API emulator) and every bot call the emulator recorded
- * (fed by {@link BotApiEmulator#onSent}). Each entry gets a sequence number per chat; a page
- * subscribes after the last number it saw and gets the rest of the history, then every new entry
- * live, with no gap and no repeat.
+ * page's API before they reach the Bot API emulator) and every bot call the emulator recorded (fed
+ * by {@link BotApiEmulator#onSent}). Each entry gets a sequence number per chat; a page subscribes
+ * after the last number it saw and gets the rest of the history, then every new entry live, with no
+ * gap and no repeat.
  *
- * <p>Thread-safe and never blocking: entries are appended under a per-chat lock held for a few
- * list operations, and handed to subscribers through bounded stream queues. A subscriber that
- * falls {@link #BUFFER} entries behind is failed, and its page reconnects from where it was.
+ * <p>Thread-safe and never blocking: entries are appended under a per-chat lock held for a few list
+ * operations, and handed to subscribers through bounded stream queues. A subscriber that falls
+ * {@link #BUFFER} entries behind is failed, and its page reconnects from where it was.
  */
 final class ChatFeed {
   /** Entries a subscriber may lag behind before it is cut off. */
   static final int BUFFER = 256;
+
   /** Entries kept per chat for pages that connect later. */
   static final int KEPT = 2000;
 
@@ -87,14 +88,18 @@ final class ChatFeed {
 
   /** Records a text the user typed on the page. */
   void userText(long chatId, String text) {
-    publish(chatId, JSON.createObjectNode().put("kind", "user_text").put("text", text), Instant.now());
+    publish(
+        chatId, JSON.createObjectNode().put("kind", "user_text").put("text", text), Instant.now());
   }
 
   /** Records a file the user attached on the page. */
   void userDocument(long chatId, String fileName, long size) {
     publish(
         chatId,
-        JSON.createObjectNode().put("kind", "user_document").put("fileName", fileName).put("size", size),
+        JSON.createObjectNode()
+            .put("kind", "user_document")
+            .put("fileName", fileName)
+            .put("size", size),
         Instant.now());
   }
 
@@ -124,14 +129,6 @@ final class ChatFeed {
                   return notUsed;
                 });
     return Source.from(history).concat(rest);
-  }
-
-  /** The sequence number of the last entry of a chat (0 when there is none). */
-  long lastSeq(long chatId) {
-    Chat chat = chat(chatId);
-    synchronized (chat) {
-      return chat.lastSeq;
-    }
   }
 
   private void publish(long chatId, ObjectNode n, Instant at) {

@@ -9,6 +9,7 @@ import io.botengine.EngineSettings;
 import io.botengine.job.RunnerJobs;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The local sandbox, started when no Telegram token is set: the Bot API emulator and the Runner
@@ -19,6 +20,7 @@ import java.util.Map;
 public final class Sandbox implements AutoCloseable {
   static final String TOKEN = "100000:sandbox";
   static final String RUNNER_KEY = "sandbox-runner-key";
+
   /** The seed 001 sequence at a pace a person can follow. */
   static final RunnerScenario DEFAULT_SCENARIO =
       RunnerScenario.SEED_001.withPacing(Duration.ofMillis(1200));
@@ -60,11 +62,16 @@ public final class Sandbox implements AutoCloseable {
     Config engineConfig =
         ConfigFactory.parseMap(
                 Map.of(
-                    "bot.telegram.token", TOKEN,
-                    "bot.telegram.api-url", bot.baseUrl(),
-                    "bot.telegram.mode", "polling",
-                    "bot.runner.url", runner.baseUrl(),
-                    "bot.runner.api-key", RUNNER_KEY))
+                    "bot.telegram.token",
+                    TOKEN,
+                    "bot.telegram.api-url",
+                    bot.baseUrl(),
+                    "bot.telegram.mode",
+                    "polling",
+                    "bot.runner.url",
+                    runner.baseUrl(),
+                    "bot.runner.api-key",
+                    RUNNER_KEY))
             .withFallback(config);
     EngineSettings settings = EngineSettings.from(engineConfig);
     Engine engine =
@@ -106,15 +113,13 @@ public final class Sandbox implements AutoCloseable {
     return engine;
   }
 
-  /** Stops the engine, then the emulators; waits for both. */
+  /** Stops the engine, then the emulators (whose servers go with their system); waits for both. */
   @Override
   public void close() {
     engine.close();
-    bot.close();
-    runner.close();
     emulators.terminate();
     try {
-      emulators.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      emulators.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("sandbox emulators did not stop in 30 s", e);
     }

@@ -13,8 +13,8 @@ import akka.http.javadsl.model.HttpEntity;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCode;
 import akka.http.javadsl.model.StatusCodes;
-import akka.http.javadsl.model.headers.CacheDirectives;
 import akka.http.javadsl.model.headers.CacheControl;
+import akka.http.javadsl.model.headers.CacheDirectives;
 import akka.http.javadsl.model.headers.ContentDisposition;
 import akka.http.javadsl.model.headers.ContentDispositionTypes;
 import akka.http.javadsl.model.sse.ServerSentEvent;
@@ -125,26 +125,35 @@ final class SandboxRoutes extends AllDirectives {
 
   Route route() {
     return concat(
-        pathSingleSlash(
-            () -> get(() -> noCache(() -> getFromResource("sandbox/index.html", ContentTypes.TEXT_HTML_UTF8)))),
-        pathPrefix(
-            "sandbox",
-            () ->
-                concat(
-                    pathPrefix("api", () -> pathPrefix("users", () -> pathPrefix(PathMatchers.segment(), this::user))),
-                    get(() -> noCache(() -> getFromResourceDirectory("sandbox"))))));
+        pathSingleSlash(() -> get(this::page)),
+        pathPrefix("sandbox", () -> concat(pathPrefix("api", this::api), get(this::assets))));
+  }
+
+  private Route page() {
+    return noCache(() -> getFromResource("sandbox/index.html", ContentTypes.TEXT_HTML_UTF8));
+  }
+
+  private Route assets() {
+    return noCache(() -> getFromResourceDirectory("sandbox"));
+  }
+
+  private Route api() {
+    return pathPrefix("users", () -> pathPrefix(PathMatchers.segment(), this::user));
   }
 
   private Route user(String id) {
     if (!id.matches(USER_ID)) {
-      return error(StatusCodes.BAD_REQUEST, "user id must be a positive integer of at most 15 digits");
+      return error(
+          StatusCodes.BAD_REQUEST, "user id must be a positive integer of at most 15 digits");
     }
     long user = Long.parseLong(id);
     return concat(
         path("events", () -> get(() -> events(user))),
         path("messages", () -> post(() -> body(b -> message(user, b)))),
         path("documents", () -> post(() -> document(user))),
-        path(PathMatchers.segment("files").slash(PathMatchers.longSegment()), m -> get(() -> file(user, m))),
+        path(
+            PathMatchers.segment("files").slash(PathMatchers.longSegment()),
+            m -> get(() -> file(user, m))),
         path("account", () -> get(() -> account(user, UserEntity.GetSummary::new))),
         path("credit", () -> post(() -> body(b -> credit(user, b)))),
         path("block", () -> post(() -> account(user, r -> new UserEntity.SetBlocked(true, r)))),
@@ -165,13 +174,14 @@ final class SandboxRoutes extends AllDirectives {
           Source<ServerSentEvent, NotUsed> events =
               Source.single(
                       ServerSentEvent.create(
-                          hello.toString(), Optional.of("hello"), Optional.empty(), OptionalInt.of(1000)))
+                          hello.toString(),
+                          Optional.of("hello"),
+                          Optional.empty(),
+                          OptionalInt.of(1000)))
                   .concat(
                       feed.subscribe(user, after, Materializer.matFromSystem(system))
                           .map(
-                              e ->
-                                  ServerSentEvent.create(
-                                      e.json(), "chat", epoch + "." + e.seq())))
+                              e -> ServerSentEvent.create(e.json(), "chat", epoch + "." + e.seq())))
                   .keepAlive(KEEP_ALIVE, ServerSentEvent::heartbeat)
                   .via(feeds.flow())
                   .mapMaterializedValue(m -> NotUsed.getInstance());
@@ -208,30 +218,28 @@ final class SandboxRoutes extends AllDirectives {
   private Route document(long user) {
     return parameterOptional(
         "name",
-        name ->
-            extractRequestEntity(
-                entity -> {
-                  if (entity.getContentLengthOption().orElse(0) > MAX_UPLOAD) {
-                    return tooLarge();
-                  }
-                  CompletionStage<HttpEntity.Strict> strict =
-                      entity.withSizeLimit(MAX_UPLOAD).toStrict(READ_TIMEOUT_MILLIS, system);
-                  return onComplete(
-                      strict,
-                      read -> {
-                        if (read.isFailure()) {
-                          return tooLarge(read.failed().get())
-                              ? tooLarge()
-                              : error(StatusCodes.BAD_REQUEST, "the file could not be read");
-                        }
-                        String fileName = fileName(name.orElse(""));
-                        byte[] bytes = read.get().getData().toArray();
-                        String mime = entity.getContentType().mediaType().toString();
-                        feed.userDocument(user, fileName, bytes.length);
-                        bot.sendDocument(user, fileName, mime, bytes);
-                        return json(StatusCodes.OK, Map.of("ok", true));
-                      });
-                }));
+        name -> extractRequestEntity(entity -> upload(user, fileName(name.orElse("")), entity)));
+  }
+
+  private Route upload(long user, String fileName, HttpEntity entity) {
+    if (entity.getContentLengthOption().orElse(0) > MAX_UPLOAD) {
+      return tooLarge();
+    }
+    CompletionStage<HttpEntity.Strict> strict =
+        entity.withSizeLimit(MAX_UPLOAD).toStrict(READ_TIMEOUT_MILLIS, system);
+    return onComplete(
+        strict,
+        read -> {
+          if (read.isFailure()) {
+            return tooLarge(read.failed().get())
+                ? tooLarge()
+                : error(StatusCodes.BAD_REQUEST, "the file could not be read");
+          }
+          byte[] bytes = read.get().getData().toArray();
+          feed.userDocument(user, fileName, bytes.length);
+          bot.sendDocument(user, fileName, entity.getContentType().mediaType().toString(), bytes);
+          return json(StatusCodes.OK, Map.of("ok", true));
+        });
   }
 
   private static boolean tooLarge(Throwable error) {
@@ -265,7 +273,8 @@ final class SandboxRoutes extends AllDirectives {
         HttpResponse.create()
             .withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, s.document()))
             .addHeader(
-                ContentDisposition.create(ContentDispositionTypes.ATTACHMENT, Map.of("filename", name))));
+                ContentDisposition.create(
+                    ContentDispositionTypes.ATTACHMENT, Map.of("filename", name))));
   }
 
   // ---------------------------------------------------------------- account
@@ -276,11 +285,13 @@ final class SandboxRoutes extends AllDirectives {
         || !amount.isIntegralNumber()
         || amount.asLong() <= 0
         || amount.asLong() > MAX_CREDIT) {
-      return error(StatusCodes.BAD_REQUEST, "amount must be a whole number from 1 to " + MAX_CREDIT);
+      return error(
+          StatusCodes.BAD_REQUEST, "amount must be a whole number from 1 to " + MAX_CREDIT);
     }
     String key = text(body, "idempotency_key");
     if (key == null || !key.matches("sandbox-[A-Za-z0-9-]{8,64}")) {
-      return error(StatusCodes.BAD_REQUEST, "idempotency_key must be sandbox-<random>, fresh per click");
+      return error(
+          StatusCodes.BAD_REQUEST, "idempotency_key must be sandbox-<random>, fresh per click");
     }
     return account(user, r -> new UserEntity.Credit(amount.asLong(), "sandbox credit", key, r));
   }
@@ -288,7 +299,8 @@ final class SandboxRoutes extends AllDirectives {
   private Route scenario(long user, JsonNode body) {
     Optional<Scenario> chosen = Scenario.byKey(String.valueOf(text(body, "scenario")));
     if (chosen.isEmpty()) {
-      return error(StatusCodes.BAD_REQUEST, "scenario must be normal, error, slow or drop-and-resume");
+      return error(
+          StatusCodes.BAD_REQUEST, "scenario must be normal, error, slow or drop-and-resume");
     }
     scenarios.put(user, chosen.get());
     runner.scenarioFor(user, chosen.get().scenario);

@@ -72,7 +72,11 @@ final class SandboxFixture implements AutoCloseable {
   /** Sends a text as the user, in Russian. */
   void say(long user, String text) {
     HttpResponse<String> r =
-        api("POST", user, "messages", JSON.createObjectNode().put("text", text).put("lang", "ru").toString());
+        api(
+            "POST",
+            user,
+            "messages",
+            JSON.createObjectNode().put("text", text).put("lang", "ru").toString());
     if (r.statusCode() != 200) {
       throw new AssertionError("sending " + text + " answered " + r.statusCode() + " " + r.body());
     }

@@ -62,8 +62,7 @@ class SandboxRoutesTest {
             HttpClient.newHttpClient()
                 .send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, response.statusCode());
-        assertEquals(
-            "text/event-stream", response.headers().firstValue("Content-Type").orElse(""));
+        assertEquals("text/event-stream", response.headers().firstValue("Content-Type").orElse(""));
         body = response.body();
       } catch (IOException | InterruptedException e) {
         throw new IllegalStateException(e);
@@ -131,8 +130,9 @@ class SandboxRoutesTest {
   }
 
   private static Predicate<Event> botText(String prefix) {
-    return e -> "message".equals(e.data().path("kind").asText())
-        && e.data().path("text").asText().startsWith(prefix);
+    return e ->
+        "message".equals(e.data().path("kind").asText())
+            && e.data().path("text").asText().startsWith(prefix);
   }
 
   @Test
@@ -188,13 +188,15 @@ class SandboxRoutesTest {
     HttpResponse<String> chunked =
         fixture.send(
             HttpRequest.newBuilder(URI.create(fixture.url + path))
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
     assertEquals(413, chunked.statusCode(), "without Content-Length too");
     fixture.say(user, "/balance");
     try (Feed feed = new Feed(user, null)) {
       assertEquals("hello", feed.next().type());
       JsonNode first = feed.next().data();
-      assertEquals("/balance", first.path("text").asText(), "a refused file never reaches the chat");
+      assertEquals(
+          "/balance", first.path("text").asText(), "a refused file never reaches the chat");
     }
   }
 
@@ -218,7 +220,8 @@ class SandboxRoutesTest {
     HttpResponse<String> unknown =
         fixture.api("POST", user, "scenario", "{\"scenario\": \"chaos\"}");
     assertEquals(400, unknown.statusCode());
-    assertEquals(200, fixture.api("POST", user, "scenario", "{\"scenario\": \"error\"}").statusCode());
+    assertEquals(
+        200, fixture.api("POST", user, "scenario", "{\"scenario\": \"error\"}").statusCode());
     assertEquals("error", fixture.account(user).path("scenario").asText());
     try (Feed feed = new Feed(user, null)) {
       fixture.say(user, "/cv");
