@@ -78,7 +78,7 @@
   // ------------------------------------------------------------------ chat
 
   function clock(at) {
-    return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
   }
 
   function size(bytes) {
