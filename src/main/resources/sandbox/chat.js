@@ -227,6 +227,9 @@
         break;
       }
       case 'action': {
+        if (Date.now() - entry.at > TYPING_MS) {
+          break;
+        }
         const status = $('status');
         status.textContent = entry.action === 'typing' ? 'typing…' : `${entry.action.replace(/_/g, ' ')}…`;
         status.classList.add('typing');
