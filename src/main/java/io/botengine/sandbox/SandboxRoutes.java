@@ -253,7 +253,7 @@ final class SandboxRoutes extends AllDirectives {
 
   private Route tooLarge() {
     return error(
-        StatusCodes.PAYLOAD_TOO_LARGE,
+        StatusCodes.CONTENT_TOO_LARGE,
         "the file is larger than the sandbox accepts ("
             + MAX_UPLOAD / (1024 * 1024)
             + " MB); the bot itself refuses files over 1 MB");

@@ -187,7 +187,7 @@ class SandboxPageTest {
   /** Every message of the chat, user's and bot's, as "user: text" / "bot: text" lines. */
   private static List<String> chat() {
     return driver.findElements(By.cssSelector("#messages .msg")).stream()
-        .map(m -> (m.getAttribute("class").contains("user") ? "user: " : "bot: ") + m.getText())
+        .map(m -> (m.getDomAttribute("class").contains("user") ? "user: " : "bot: ") + m.getText())
         .toList();
   }
 
@@ -271,9 +271,9 @@ class SandboxPageTest {
     assertEquals(
         "cv.txt", driver.findElement(By.cssSelector(".msg.user.document .file-name")).getText());
     WebElement download = documents.get(0).findElement(By.cssSelector("a.file"));
-    assertEquals("cv_analysis.md", download.getAttribute("download"));
+    assertEquals("cv_analysis.md", download.getDomAttribute("download"));
     HttpResponse<String> file =
-        fixture.send(HttpRequest.newBuilder(URI.create(download.getAttribute("href"))));
+        fixture.send(HttpRequest.newBuilder(URI.create(download.getDomProperty("href"))));
     assertEquals(200, file.statusCode());
     assertTrue(file.body().startsWith("## Анализ CV"), file.body());
     assertEquals(
@@ -281,6 +281,10 @@ class SandboxPageTest {
         driver.findElements(By.cssSelector(".msg.user:not(.document) .text")).stream()
             .map(WebElement::getText)
             .toList());
+
+    List<String> before = chat();
+    driver.navigate().refresh();
+    await("the chat again after a reload", d -> chat().equals(before));
     assertEquals(user, userId(), "the tab keeps its user");
 
     new Actions(driver).moveToElement(driver.findElement(By.id("text"))).perform();
@@ -375,7 +379,7 @@ class SandboxPageTest {
         "the status edited in place",
         d -> row.findElement(By.className("text")).getText().equals("⏳ Обработка: 60%"));
     assertEquals("60%", row.findElement(By.cssSelector(".text b")).getText());
-    assertTrue(row.getAttribute("class").contains("was-edited"), row.getAttribute("class"));
+    assertTrue(row.getDomAttribute("class").contains("was-edited"), row.getDomAttribute("class"));
     assertEquals(1, driver.findElements(statusRow).size());
 
     fixture.asBot(
@@ -404,12 +408,12 @@ class SandboxPageTest {
     assertEquals("код", markdown.findElement(By.tagName("code")).getText());
     List<WebElement> links = markdown.findElements(By.tagName("a"));
     assertEquals(1, links.size(), "the javascript: link is plain text");
-    assertEquals("https://example.com/x", links.get(0).getAttribute("href"));
+    assertEquals("https://example.com/x", links.get(0).getDomProperty("href"));
     WebElement plain = awaitBotText("<b>не жирный</b>", 1).get(0);
     assertTrue(plain.findElements(By.xpath(".//*")).isEmpty(), "plain text stays text");
     WebElement html = awaitBotText("HTML <i> ссылка", 1).get(0);
     assertEquals("HTML", html.findElement(By.tagName("b")).getText());
-    assertEquals("https://example.com/y", html.findElement(By.tagName("a")).getAttribute("href"));
+    assertEquals("https://example.com/y", html.findElement(By.tagName("a")).getDomProperty("href"));
     assertTrue(driver.findElements(By.cssSelector("#messages img")).isEmpty());
     assertEquals(null, ((JavascriptExecutor) driver).executeScript("return window.pwned ?? null"));
 
