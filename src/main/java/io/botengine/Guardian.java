@@ -49,6 +49,7 @@ final class Guardian {
         ctx -> {
           joinCluster(ctx.getSystem(), settings.cluster());
           BotApiClient telegram = new BotApiClient(ctx.getSystem(), settings.telegram());
+          shutDownClientPoolsOnStop(ctx.getSystem());
           ctx.getSystem().getWhenTerminated().thenRun(telegram::close);
           UserEntity.init(
               ctx.getSystem(),
@@ -78,6 +79,15 @@ final class Guardian {
           bind(ctx, settings.http(), all, bound);
           return Behaviors.empty();
         });
+  }
+
+  /** Client pools end before the system does, instead of failing "unexpectedly" under it. */
+  private static void shutDownClientPoolsOnStop(ActorSystem<?> system) {
+    akka.actor.CoordinatedShutdown.get(system.classicSystem())
+        .addTask(
+            akka.actor.CoordinatedShutdown.PhaseServiceStop(),
+            "http-client-pools",
+            () -> Http.get(system).shutdownAllConnectionPools().thenApply(done -> Done.getInstance()));
   }
 
   private static ChatOutbox.Deps outboxDeps(

@@ -59,9 +59,13 @@ public final class Sandbox implements AutoCloseable {
     runner.nextScenario(DEFAULT_SCENARIO);
     ChatFeed feed = new ChatFeed();
     bot.onSent(feed::botSent);
+    // The sandbox API has no login: it listens on loopback unless HTTP_HOST says otherwise.
+    String host = System.getenv("HTTP_HOST") == null ? "127.0.0.1" : config.getString("bot.http.host");
     Config engineConfig =
         ConfigFactory.parseMap(
                 Map.of(
+                    "bot.http.host",
+                    host,
                     "bot.telegram.token",
                     TOKEN,
                     "bot.telegram.api-url",
