@@ -232,6 +232,7 @@ public final class BotApiEmulator implements AutoCloseable {
   private final List<Sent> sent = new ArrayList<>();
   private final List<String> callLog = new ArrayList<>();
   private final Map<String, Deque<Failure>> faults = new HashMap<>();
+  private final Map<String, Deque<Duration>> delays = new HashMap<>();
   private List<Map<String, Object>> myCommands = List.of();
   private String webhookUrl;
   private String webhookSecret;
@@ -480,6 +481,17 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
+  /** The next {@code times} calls of method are executed, but answered only after {@code delay}. */
+  public void slowNext(String method, int times, Duration delay) {
+    String name = canonical(method);
+    synchronized (lock) {
+      Deque<Duration> queue = delays.computeIfAbsent(name, k -> new ArrayDeque<>());
+      for (int i = 0; i < times; i++) {
+        queue.add(delay);
+      }
+    }
+  }
+
   /** Answers pending long polls, stops webhook delivery and unbinds; blocks up to a few seconds. */
   @Override
   public void close() {
@@ -525,19 +537,33 @@ public final class BotApiEmulator implements AutoCloseable {
     }
     String method = canonical(slash < 0 ? "" : path.substring(slash + 1));
     Failure fault;
+    Duration delay;
     synchronized (lock) {
       callLog.add(method);
       Deque<Failure> queue = faults.get(method);
       fault = queue == null ? null : queue.poll();
+      Deque<Duration> slow = delays.get(method);
+      delay = slow == null ? null : slow.poll();
     }
     log.debug("Bot API call {}", method);
     if (fault != null || !METHODS.containsValue(method)) {
       request.discardEntityBytes(system);
       return done(fault != null ? failure(fault) : failure(404, "Not Found", null));
     }
-    return BotApiParams.read(request, system, system.executionContext(), mapper, MAX_REQUEST_BYTES)
-        .thenComposeAsync(params -> call(method, params), system.executionContext())
-        .exceptionally(this::failure);
+    CompletionStage<HttpResponse> answer =
+        BotApiParams.read(request, system, system.executionContext(), mapper, MAX_REQUEST_BYTES)
+            .thenComposeAsync(params -> call(method, params), system.executionContext())
+            .exceptionally(this::failure);
+    if (delay == null) {
+      return answer;
+    }
+    return answer.thenCompose(
+        response ->
+            akka.pattern.Patterns.after(
+                delay,
+                system.classicSystem().scheduler(),
+                system.executionContext(),
+                () -> CompletableFuture.completedFuture(response)));
   }
 
   private CompletionStage<HttpResponse> call(String method, BotApiParams p) {

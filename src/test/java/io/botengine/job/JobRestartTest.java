@@ -50,7 +50,7 @@ class JobRestartTest {
   }
 
   @Test
-  void asksForTheFileAgainWhenTheEngineStoppedBeforeTheUpload() {
+  void tellsTheUserWhenTheRunnerCannotBeReachedForTheUpload() {
     long user = 3002;
     harness.start();
     harness.runner.scenarioFor(user, RunnerScenario.SEED_001);

@@ -76,6 +76,17 @@ class DeliveryTest {
   }
 
   @Test
+  void keepsOrderWhenTelegramAnswersSlowly() {
+    long user = 5007;
+    submitCv(user, RunnerScenario.manyOutputs(6, Duration.ZERO));
+    harness.awaitMessages(user, 3);
+    bot.slowNext("sendMessage", 3, Duration.ofMillis(1500));
+    List<Sent> sent = harness.awaitMessages(user, 10);
+    assertEquals(outputs(6), texts(sent.subList(3, 10)));
+    assertEquals(10, harness.messages(user).size());
+  }
+
+  @Test
   void resendsRejectedMarkdownAsPlainText() {
     long user = 5003;
     submitCv(user, RunnerScenario.manyOutputs(2, Duration.ofMillis(500)));
