@@ -139,7 +139,7 @@ public final class BotApiClient implements TelegramGateway {
             system.executionContext())
         .exceptionallyAsync(
             error -> {
-              Throwable cause = unwrap(error);
+              Throwable cause = TelegramGateway.cause(error);
               if (cause instanceof Failure f) {
                 throw f;
               }
@@ -200,7 +200,7 @@ public final class BotApiClient implements TelegramGateway {
     return started.handle(
         (value, error) -> {
           if (error != null) {
-            throw toFailure(unwrap(error));
+            throw toFailure(TelegramGateway.cause(error));
           }
           return value;
         });
@@ -217,13 +217,4 @@ public final class BotApiClient implements TelegramGateway {
     return new Failure(0, error.getClass().getSimpleName() + ": " + error.getMessage(), null);
   }
 
-  private static Throwable unwrap(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof java.util.concurrent.CompletionException
-            || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
 }

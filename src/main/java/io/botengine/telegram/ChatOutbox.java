@@ -203,7 +203,10 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     getContext()
         .pipeToSelf(
             deps.gateway().send(chatId, inFlight.message()),
-            (id, error) -> error == null ? new Delivered(id) : new NotDelivered(unwrap(error)));
+            (id, error) ->
+                error == null
+                    ? new Delivered(id)
+                    : new NotDelivered(TelegramGateway.cause(error)));
     return this;
   }
 
@@ -309,13 +312,4 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     return Duration.ofMillis(Math.min(millis, deps.maxBackoff().toMillis()));
   }
 
-  private static Throwable unwrap(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof java.util.concurrent.CompletionException
-            || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
 }
