@@ -1,5 +1,6 @@
 package io.botengine;
 
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.server.Route;
@@ -83,10 +84,15 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** Runs coordinated shutdown and waits for the system to stop. */
+  /**
+   * Runs coordinated shutdown (the HTTP server unbinds, this node's users are handed over to the
+   * other nodes, the node leaves the cluster) and waits for the system to stop. Run explicitly, so
+   * that it happens even where {@code akka.coordinated-shutdown.run-by-actor-system-terminate} is
+   * off.
+   */
   @Override
   public void close() {
-    system.terminate();
+    CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
