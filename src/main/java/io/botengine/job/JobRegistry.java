@@ -1,21 +1,29 @@
 package io.botengine.job;
 
+import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.ClusterEvent;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.typed.Cluster;
 import akka.cluster.typed.ClusterSingleton;
 import akka.cluster.typed.SingletonActor;
+import akka.cluster.typed.Subscribe;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.javadsl.CommandHandler;
+import akka.persistence.typed.javadsl.Effect;
+import akka.persistence.typed.javadsl.EffectBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehavior;
 import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
+import com.typesafe.config.Config;
 import io.botengine.JsonSerializable;
 import io.botengine.user.UserEntity;
 import java.time.Duration;
@@ -23,20 +31,37 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Remembers which users have a running job (a Cluster Singleton, event sourced). At start and
- * every {@code wake-interval} it wakes each of them through sharding: a user actor lost with a
- * restart or a dead node comes back by itself and resumes its job, and a user with a running job
- * is never passivated for being idle (the wake counts as sharding traffic). A user that answers
- * the wake with "no job" is forgotten, so a lost {@link Finished} heals itself.
+ * Remembers which users have a running job (a Cluster Singleton, event sourced, restarted with
+ * backoff when the journal fails). At start and every {@code wake-interval} it wakes each of them
+ * through sharding: a user actor lost with a restart or a dead node comes back by itself and
+ * resumes its job, and a user with a running job is never passivated for being idle (the wake
+ * counts as sharding traffic). It wakes sooner when it can: a user handed over to another node at
+ * once ({@link HandedOver}), everyone once the shards of a removed node can move. A user that
+ * answers the wake with "no job" is forgotten, so a lost {@link Finished} heals itself.
  */
 public final class JobRegistry
     extends EventSourcedBehavior<JobRegistry.Command, JobRegistry.Event, JobRegistry.State> {
+  private static final Duration AFTER_REMOVAL = Duration.ofSeconds(2);
+  private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   /** What the registry is told. */
   public sealed interface Command extends JsonSerializable {}
 
   /** A job of this user runs (sent by its task actor when it starts). */
   public record Running(long userId, String jobId) implements Command {}
+
+  /**
+   * A job of this user runs (sent when its task starts or resumes); answered once the registry
+   * has it, so that the sender can retry until it does.
+   */
+  public record Register(long userId, String jobId, ActorRef<Done> replyTo) implements Command {}
+
+  /**
+   * This job's task actor stopped without ending the job (its user actor is being handed over to
+   * another node, or passivated): wake its user now, wherever sharding starts it next.
+   */
+  public record HandedOver(String jobId) implements Command {}
 
   /** This job of the user ended (sent by its task actor when it stops). */
   public record Finished(long userId, String jobId) implements Command {}
@@ -46,6 +71,14 @@ public final class JobRegistry
   }
 
   private record WakeAnswer(long userId, String jobId, boolean running) implements Command {}
+
+  private enum MemberRemoved implements Command {
+    INSTANCE
+  }
+
+  private enum PromptWake {
+    KEY
+  }
 
   /** What the registry persists. */
   public sealed interface Event extends JsonSerializable {}
@@ -80,25 +113,55 @@ public final class JobRegistry
 
   /** Starts the singleton (or its proxy) on this node and returns the proxy. */
   public static ActorRef<Command> init(ActorSystem<?> system, Duration wakeInterval) {
+    Duration afterRemoval = removalMargin(system.settings().config()).plus(AFTER_REMOVAL);
     return ClusterSingleton.get(system)
-        .init(SingletonActor.of(create(wakeInterval), "job-registry"));
+        .init(
+            SingletonActor.of(
+                Behaviors.supervise(create(wakeInterval, afterRemoval))
+                    .onFailure(
+                        SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2)),
+                "job-registry"));
   }
 
-  static Behavior<Command> create(Duration wakeInterval) {
+  /**
+   * How long after a node is removed sharding waits before it starts that node's shards elsewhere
+   * ({@code akka.cluster.down-removal-margin}, which the Split Brain Resolver sets to its
+   * {@code stable-after} when left off).
+   */
+  static Duration removalMargin(Config config) {
+    if (!"off".equals(config.getString("akka.cluster.down-removal-margin"))) {
+      return config.getDuration("akka.cluster.down-removal-margin");
+    }
+    String downing = config.getString("akka.cluster.downing-provider-class");
+    return downing.endsWith("SplitBrainResolverProvider")
+        ? config.getDuration("akka.cluster.split-brain-resolver.stable-after")
+        : Duration.ZERO;
+  }
+
+  static Behavior<Command> create(Duration wakeInterval, Duration afterRemoval) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new JobRegistry(ctx, timers, wakeInterval)));
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new JobRegistry(ctx, timers, wakeInterval, afterRemoval)));
   }
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final Duration wakeInterval;
+  private final Duration afterRemoval;
 
   private JobRegistry(
-      ActorContext<Command> ctx, TimerScheduler<Command> timers, Duration wakeInterval) {
-    super(PersistenceId.ofUniqueId("job-registry"));
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      Duration wakeInterval,
+      Duration afterRemoval) {
+    super(
+        PersistenceId.ofUniqueId("job-registry"),
+        SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2));
     this.ctx = ctx;
     this.timers = timers;
     this.wakeInterval = wakeInterval;
+    this.afterRemoval = afterRemoval;
   }
 
   @Override
@@ -120,6 +183,13 @@ public final class JobRegistry
               ctx.getLog().info("{} users with a running job to wake", state.running().size());
               ctx.getSelf().tell(WakeAll.INSTANCE);
               timers.startTimerWithFixedDelay(WakeAll.INSTANCE, wakeInterval);
+              Cluster.get(ctx.getSystem())
+                  .subscriptions()
+                  .tell(
+                      Subscribe.create(
+                          ctx.messageAdapter(
+                              ClusterEvent.MemberRemoved.class, e -> MemberRemoved.INSTANCE),
+                          ClusterEvent.MemberRemoved.class));
             })
         .build();
   }
@@ -128,42 +198,70 @@ public final class JobRegistry
   public CommandHandler<Command, Event, State> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(
-            Running.class,
-            (s, c) ->
-                c.jobId().equals(s.running().get(c.userId()))
-                    ? Effect().none()
-                    : Effect().persist(new JobRegistered(c.userId(), c.jobId())))
-        .onCommand(
-            Finished.class,
-            (s, c) ->
-                c.jobId().equals(s.running().get(c.userId()))
-                    ? Effect().persist(new JobUnregistered(c.userId(), c.jobId()))
-                    : Effect().none())
+        .onCommand(Running.class, this::onRunning)
+        .onCommand(Register.class, this::onRegister)
+        .onCommand(Finished.class, this::onFinished)
+        .onCommand(HandedOver.class, this::onHandedOver)
+        .onCommand(MemberRemoved.class, this::onMemberRemoved)
         .onCommand(WakeAll.class, this::onWakeAll)
-        .onCommand(
-            WakeAnswer.class,
-            (s, c) ->
-                !c.running() && c.jobId().equals(s.running().get(c.userId()))
-                    ? Effect().persist(new JobUnregistered(c.userId(), c.jobId()))
-                    : Effect().none())
+        .onCommand(WakeAnswer.class, this::onWakeAnswer)
         .build();
   }
 
-  private akka.persistence.typed.javadsl.Effect<Event, State> onWakeAll(State s, WakeAll w) {
-    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-    Duration timeout = wakeInterval;
-    s.running()
-        .forEach(
-            (userId, jobId) ->
-                ctx.ask(
-                    Boolean.class,
-                    sharding.entityRefFor(UserEntity.ENTITY_KEY, Long.toString(userId)),
-                    timeout,
-                    UserEntity.Wake::new,
-                    (running, error) ->
-                        new WakeAnswer(userId, jobId, error != null || running)));
+  private Effect<Event, State> onRunning(State s, Running c) {
+    return register(s, c.userId(), c.jobId());
+  }
+
+  private Effect<Event, State> onRegister(State s, Register c) {
+    return register(s, c.userId(), c.jobId()).thenReply(c.replyTo(), x -> Done.getInstance());
+  }
+
+  private EffectBuilder<Event, State> register(State s, long userId, String jobId) {
+    return jobId.equals(s.running().get(userId))
+        ? Effect().none()
+        : Effect().persist(new JobRegistered(userId, jobId));
+  }
+
+  private Effect<Event, State> onFinished(State s, Finished c) {
+    return c.jobId().equals(s.running().get(c.userId()))
+        ? Effect().persist(new JobUnregistered(c.userId(), c.jobId()))
+        : Effect().none();
+  }
+
+  private Effect<Event, State> onMemberRemoved(State s, MemberRemoved c) {
+    timers.startSingleTimer(PromptWake.KEY, WakeAll.INSTANCE, afterRemoval);
     return Effect().none();
+  }
+
+  private Effect<Event, State> onWakeAnswer(State s, WakeAnswer c) {
+    return !c.running() && c.jobId().equals(s.running().get(c.userId()))
+        ? Effect().persist(new JobUnregistered(c.userId(), c.jobId()))
+        : Effect().none();
+  }
+
+  private Effect<Event, State> onWakeAll(State s, WakeAll w) {
+    s.running().forEach(this::wake);
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onHandedOver(State s, HandedOver h) {
+    s.running().forEach((userId, jobId) -> {
+      if (jobId.equals(h.jobId())) {
+        ctx.getLog().info("user {} job {}: handed over, waking it", userId, jobId);
+        wake(userId, jobId);
+      }
+    });
+    return Effect().none();
+  }
+
+  private void wake(long userId, String jobId) {
+    ctx.ask(
+        Boolean.class,
+        ClusterSharding.get(ctx.getSystem())
+            .entityRefFor(UserEntity.ENTITY_KEY, Long.toString(userId)),
+        wakeInterval,
+        UserEntity.Wake::new,
+        (running, error) -> new WakeAnswer(userId, jobId, error != null || running));
   }
 
   @Override

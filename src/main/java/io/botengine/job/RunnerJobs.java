@@ -4,22 +4,31 @@ import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.pattern.Patterns;
 import com.typesafe.config.Config;
 import io.botengine.user.UserEntity;
+import java.time.Duration;
 
 /**
  * The real {@link JobLauncher}: task actors talking to the Runner through this node's {@link
  * RunnerClient}, registered with the {@link JobRegistry} singleton.
  */
 public final class RunnerJobs implements JobLauncher {
+  private static final Duration REGISTER_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration REGISTER_PAUSE = Duration.ofSeconds(5);
+  private static final int REGISTER_ATTEMPTS = 12;
+
+  private final ActorSystem<?> system;
   private final RunnerClient runner;
+  private final ActorRef<JobRegistry.Command> registry;
   private final TaskActor.Deps deps;
 
   public RunnerJobs(ActorSystem<?> system) {
     Config jobs = system.settings().config().getConfig("bot.jobs");
+    this.system = system;
     this.runner = RunnerClient.create(system);
-    ActorRef<JobRegistry.Command> registry =
-        JobRegistry.init(system, jobs.getDuration("wake-interval"));
+    this.registry = JobRegistry.init(system, jobs.getDuration("wake-interval"));
     this.deps =
         new TaskActor.Deps(
             runner,
@@ -34,13 +43,44 @@ public final class RunnerJobs implements JobLauncher {
   @Override
   public void start(ActorContext<UserEntity.Command> context, JobSpec spec) {
     context.spawn(TaskActor.create(spec, context.getSelf(), deps), childName(spec.jobId()));
+    register(spec.userId(), spec.jobId());
   }
 
+  /**
+   * Tells the registry about the job until it confirms: a registration lost with the registry's
+   * node would leave the job without wakes (passivated when idle, not resumed after a crash).
+   */
+  private void register(long userId, String jobId) {
+    Patterns.retry(
+            () ->
+                AskPattern.<JobRegistry.Command, Done>ask(
+                    registry,
+                    replyTo -> new JobRegistry.Register(userId, jobId, replyTo),
+                    REGISTER_TIMEOUT,
+                    system.scheduler()),
+            REGISTER_ATTEMPTS,
+            REGISTER_PAUSE,
+            system.classicSystem().scheduler(),
+            system.executionContext())
+        .whenComplete(
+            (done, error) -> {
+              if (error != null) {
+                system.log().warn("user {} job {}: the job registry did not confirm it ({}), so it"
+                    + " is woken only if its task actor's own registration arrived",
+                    userId, jobId, error.toString());
+              }
+            });
+  }
+
+  /** Drains the task and has the registry wake the user at once, wherever it starts next. */
   @Override
   public boolean drain(
       ActorContext<UserEntity.Command> context, String jobId, ActorRef<Done> whenDrained) {
     var child = context.getChild(childName(jobId));
-    child.ifPresent(c -> c.<TaskActor.Command>unsafeUpcast().tell(new TaskActor.Drain(whenDrained)));
+    child.ifPresent(c -> {
+      c.<TaskActor.Command>unsafeUpcast().tell(new TaskActor.Drain(whenDrained));
+      registry.tell(new JobRegistry.HandedOver(jobId));
+    });
     return child.isPresent();
   }
 
