@@ -123,6 +123,7 @@ public record EngineSettings(
           Map.entry("bot.billing.welcome-tokens", "BOT_WELCOME_TOKENS"),
           Map.entry("bot.billing.require-subscription", "BOT_REQUIRE_SUBSCRIPTION"),
           Map.entry("bot.user.snapshot-every", "BOT_SNAPSHOT_EVERY"),
+          Map.entry("bot.jobs.wake-interval", "BOT_WAKE_INTERVAL"),
           Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"),
           Map.entry("bot.telegram.delivery.global-rate", "TELEGRAM_GLOBAL_RATE"),
           Map.entry("bot.telegram.delivery.chat-rate", "TELEGRAM_CHAT_RATE"));
@@ -221,6 +222,7 @@ public record EngineSettings(
             r.string("bot.persistence.password"),
             r.bool("bot.persistence.create-schema"),
             dialect);
+    checkWakeInterval(r);
     ClusterSettings cluster =
         new ClusterSettings(
             r.string("bot.cluster.host"),
@@ -237,6 +239,31 @@ public record EngineSettings(
         persistence,
         cluster,
         r.positiveDuration("bot.ask-timeout"));
+  }
+
+  private static final String IDLE_TIMEOUT =
+      "akka.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout";
+
+  /**
+   * The job registry's wake is what keeps a user with a running job from idle passivation, so it
+   * must come more often than the idle timeout.
+   */
+  private static void checkWakeInterval(Reader r) {
+    Duration wake = r.positiveDuration("bot.jobs.wake-interval");
+    Config c = r.config();
+    String strategy = "akka.cluster.sharding.passivation.strategy";
+    if (!c.hasPath(strategy)
+        || !"default-idle-strategy".equals(c.getString(strategy))
+        || !c.hasPath(IDLE_TIMEOUT)
+        || "off".equals(c.getValue(IDLE_TIMEOUT).unwrapped())) {
+      return;
+    }
+    Duration idle = r.positiveDuration(IDLE_TIMEOUT);
+    if (wake.compareTo(idle) >= 0) {
+      throw new SettingsException(nameOf("bot.jobs.wake-interval") + " must be shorter than "
+          + IDLE_TIMEOUT + " (" + idle.toSeconds() + "s): users with a running job would be"
+          + " passivated between wakes");
+    }
   }
 
   /** Typed access that turns every config failure into one operator-readable line. */

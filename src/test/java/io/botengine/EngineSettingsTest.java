@@ -61,6 +61,14 @@ class EngineSettingsTest {
   }
 
   @Test
+  void wantsUsersWithAJobWokenMoreOftenThanTheyWouldBePassivated() {
+    assertEquals("BOT_WAKE_INTERVAL (bot.jobs.wake-interval) must be shorter than "
+        + "akka.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout (120s): "
+        + "users with a running job would be passivated between wakes",
+        failure(Map.of("bot.jobs.wake-interval", "2m")));
+  }
+
+  @Test
   void neverEchoesASecret() {
     String message = failure(Map.of("bot.telegram.token", "not-a-token"));
     assertFalse(message.contains("not-a-token"), message);
