@@ -11,9 +11,14 @@ import java.sql.Statement;
 /**
  * Applies {@code persistence-schema/<db>-create-schema.sql} (every statement idempotent) before
  * the actor system starts, so that the journal exists when the first user actor recovers. Runs on
- * the main thread, before any actor.
+ * the main thread, before any actor. On PostgreSQL the whole script runs in one transaction under
+ * an advisory lock: nodes of a cluster start together, and concurrent {@code CREATE TABLE IF NOT
+ * EXISTS} of the same table fails there.
  */
 final class JournalSchema {
+  /** The advisory lock key of the schema script (any constant shared by all nodes). */
+  private static final long SCHEMA_LOCK = 0x626f742d656e67L;
+
   private JournalSchema() {}
 
   /** A database the engine cannot use; the message is one line for the operator. */
@@ -25,14 +30,22 @@ final class JournalSchema {
 
   static void apply(EngineSettings.Persistence p) {
     String sql = read("persistence-schema/" + p.dialect().schemaFile);
+    boolean postgres = p.dialect() == EngineSettings.Dialect.POSTGRES;
     try (Connection c = DriverManager.getConnection(p.jdbcUrl(), p.user(), p.password());
         Statement s = c.createStatement()) {
+      if (postgres) {
+        c.setAutoCommit(false);
+        s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+      }
       for (String statement : sql.split(";")) {
         String stripped = statement.lines().filter(l -> !l.strip().startsWith("--"))
             .reduce("", (a, b) -> a + b + "\n").strip();
         if (!stripped.isEmpty()) {
           s.execute(stripped);
         }
+      }
+      if (postgres) {
+        c.commit();
       }
     } catch (SQLException e) {
       throw new Unavailable("cannot prepare the journal at JDBC_URL (" + redact(p.jdbcUrl())
