@@ -119,6 +119,7 @@ public record EngineSettings(
           Map.entry("bot.cluster.host", "CLUSTER_HOST"),
           Map.entry("bot.cluster.port", "CLUSTER_PORT"),
           Map.entry("bot.cluster.seed-nodes", "CLUSTER_SEED_NODES"),
+          Map.entry("bot.cluster.sbr-stable-after", "CLUSTER_SBR_STABLE_AFTER"),
           Map.entry("bot.billing.cv-cost", "BOT_CV_COST"),
           Map.entry("bot.billing.welcome-tokens", "BOT_WELCOME_TOKENS"),
           Map.entry("bot.billing.require-subscription", "BOT_REQUIRE_SUBSCRIPTION"),
@@ -223,6 +224,7 @@ public record EngineSettings(
             r.bool("bot.persistence.create-schema"),
             dialect);
     checkWakeInterval(r);
+    r.positiveDuration("bot.cluster.sbr-stable-after");
     ClusterSettings cluster =
         new ClusterSettings(
             r.string("bot.cluster.host"),

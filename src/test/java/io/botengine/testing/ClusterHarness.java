@@ -133,7 +133,7 @@ public final class ClusterHarness implements AutoCloseable {
     // A crashed node is found unreachable in about 2 s and downed 2 s later.
     values.put("akka.cluster.failure-detector.heartbeat-interval", "500ms");
     values.put("akka.cluster.failure-detector.acceptable-heartbeat-pause", "2s");
-    values.put("akka.cluster.split-brain-resolver.stable-after", "2s");
+    values.put("bot.cluster.sbr-stable-after", "2s");
     values.put("akka.cluster.gossip-interval", "200ms");
     values.put("akka.cluster.leader-actions-interval", "200ms");
     values.putAll(overrides);
