@@ -7,6 +7,7 @@ import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.MemberStatus;
 import akka.cluster.sharding.ShardRegion;
+import akka.cluster.sharding.typed.GetClusterShardingStats;
 import akka.cluster.sharding.typed.GetShardRegionState;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.typed.Cluster;
@@ -77,7 +78,11 @@ public final class ClusterHarness implements AutoCloseable {
     runner = RunnerEmulator.start(emulators, "127.0.0.1", 0, EngineHarness.RUNNER_KEY);
   }
 
-  /** Starts {@code count} nodes one after another and waits until all are Up and ready. */
+  /**
+   * Starts {@code count} nodes one after another and waits until all are Up and ready, and the
+   * shard coordinator knows every node's region (else it would give the first users all to the
+   * oldest node).
+   */
   public ClusterHarness startNodes(int count) {
     for (int i = 0; i < count; i++) {
       startNode();
@@ -88,7 +93,29 @@ public final class ClusterHarness implements AutoCloseable {
         throw new AssertionError("node " + n + " is not ready");
       }
     }));
+    awaitAssert(WAIT, () -> {
+      Set<Address> regions = shardRegions();
+      if (regions.size() != count) {
+        throw new AssertionError("shard regions known to the coordinator: " + regions);
+      }
+    });
     return this;
+  }
+
+  /** The nodes whose user shard region the coordinator knows. */
+  private Set<Address> shardRegions() {
+    ActorSystem<Void> system = node(runningNodes().get(0)).system();
+    ShardRegion.ClusterShardingStats stats =
+        AskPattern.<akka.cluster.sharding.typed.ClusterShardingQuery,
+                ShardRegion.ClusterShardingStats>ask(
+                ClusterSharding.get(system).shardState(),
+                replyTo -> new GetClusterShardingStats(
+                    UserEntity.ENTITY_KEY, Duration.ofSeconds(3), replyTo),
+                Duration.ofSeconds(5),
+                system.scheduler())
+            .toCompletableFuture()
+            .join();
+    return stats.getRegions().keySet();
   }
 
   /** Starts one more node, joining the running ones; returns its number. */
