@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -307,6 +308,20 @@ public final class ClusterHarness implements AutoCloseable {
     } catch (IOException | InterruptedException e) {
       throw new IllegalStateException("admin API call failed", e);
     }
+  }
+
+  /** POSTs a Telegram update to a node's webhook, as a load balancer would; returns the status. */
+  public CompletableFuture<Integer> postWebhook(int number, String secret, String update) {
+    HttpRequest request =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + httpPort(number) + "/telegram/webhook"))
+            .timeout(WAIT)
+            .header("Content-Type", "application/json")
+            .header("X-Telegram-Bot-Api-Secret-Token", secret)
+            .POST(HttpRequest.BodyPublishers.ofString(update))
+            .build();
+    return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+        .thenApply(HttpResponse::statusCode);
   }
 
   /** GET on a node's HTTP server; returns the status code. */
