@@ -158,9 +158,9 @@ public final class ClusterHarness implements AutoCloseable {
     values.put("akka.cluster.run-coordinated-shutdown-when-down", "off");
     // terminate() is then a crash; a graceful stop runs coordinated shutdown itself (Engine.close).
     values.put("akka.coordinated-shutdown.run-by-actor-system-terminate", "off");
-    // A crashed node is found unreachable in about 2 s and downed 2 s later.
+    // A crashed node is found unreachable in about 3 s and downed 2 s later.
     values.put("akka.cluster.failure-detector.heartbeat-interval", "500ms");
-    values.put("akka.cluster.failure-detector.acceptable-heartbeat-pause", "2s");
+    values.put("akka.cluster.failure-detector.acceptable-heartbeat-pause", "3s");
     values.put("bot.cluster.sbr-stable-after", "2s");
     values.put("akka.cluster.gossip-interval", "200ms");
     values.put("akka.cluster.leader-actions-interval", "200ms");
@@ -366,10 +366,6 @@ public final class ClusterHarness implements AutoCloseable {
       assertion.run();
       return null;
     });
-  }
-
-  public ActorSystem<Void> emulators() {
-    return emulators;
   }
 
   /** A one-line picture of who hosts which users, for failure messages and the test report. */
