@@ -10,8 +10,10 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -52,6 +54,17 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     INSTANCE
   }
 
+  /**
+   * The owner is about to stop (hand-over to another node, passivation): {@code replyTo} hears
+   * {@link Drained} once nothing is queued or in flight any more.
+   */
+  public record Drain(ActorRef<Drained> replyTo) implements Command {}
+
+  /** The answer to {@link Drain}. */
+  public enum Drained {
+    INSTANCE
+  }
+
   /** Told to the owner once when the chat cannot be reached; {@code reason} is Telegram's. */
   public record Unreachable(long chatId, int code, String reason) {}
 
@@ -89,6 +102,7 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
   private final ActorRef<RateLimiter.Permit> permits;
   private final Deque<Send> queue = new ArrayDeque<>();
   private final Set<String> dropped = new LinkedHashSet<>();
+  private final List<ActorRef<Drained>> drainers = new ArrayList<>();
   private Send inFlight;
   private int attempts;
   private boolean unreachable;
@@ -122,6 +136,7 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
         .onMessage(Send.class, this::onSend)
         .onMessage(DropJob.class, this::onDropJob)
         .onMessageEquals(Resume.INSTANCE, this::onResume)
+        .onMessage(Drain.class, this::onDrain)
         .onMessage(Delivered.class, this::onDelivered)
         .onMessage(NotDelivered.class, this::onNotDelivered)
         .onMessage(Permitted.class, p -> send())
@@ -170,10 +185,20 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     return this;
   }
 
+  private Behavior<Command> onDrain(Drain drain) {
+    drainers.add(drain.replyTo());
+    return inFlight == null ? next() : this;
+  }
+
   private Behavior<Command> next() {
     inFlight = queue.pollFirst();
     attempts = 0;
-    return inFlight == null ? this : attempt();
+    if (inFlight == null) {
+      drainers.forEach(d -> d.tell(Drained.INSTANCE));
+      drainers.clear();
+      return this;
+    }
+    return attempt();
   }
 
   /** Waits for the chat's rate, then for the node's permit, then sends. */

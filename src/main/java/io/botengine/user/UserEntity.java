@@ -96,13 +96,18 @@ public final class UserEntity
 
   /**
    * Sharding's stop message (passivation, hand-over, shutdown): the output in flight is recorded
-   * first, so a graceful stop neither loses nor repeats one.
+   * and the chat's queued messages are sent first, so a graceful stop neither loses nor repeats
+   * one.
    */
   public enum Stop implements Command {
     INSTANCE
   }
 
   private enum ReadyToStop implements Command {
+    INSTANCE
+  }
+
+  private enum OutboxDrained implements Command {
     INSTANCE
   }
 
@@ -220,6 +225,7 @@ public final class UserEntity
   private final String userId;
   private final Deps deps;
   private final Map<Long, ActorRef<ChatOutbox.Command>> outboxes = new HashMap<>();
+  private int outboxesDraining;
 
   private UserEntity(ActorContext<Command> context, String userId, Deps deps) {
     super(PersistenceId.of(ENTITY_KEY.name(), userId));
@@ -290,7 +296,8 @@ public final class UserEntity
         .onCommand(ChatUnreachable.class, this::onChatUnreachable)
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.job() != null))
         .onCommand(Stop.class, this::onStop)
-        .onCommand(ReadyToStop.class, (s, c) -> Effect().stop().thenNoReply());
+        .onCommand(ReadyToStop.class, (s, c) -> drainOutboxes())
+        .onCommand(OutboxDrained.class, this::onOutboxDrained);
     return b.build();
   }
 
@@ -591,7 +598,23 @@ public final class UserEntity
     if (state.job() != null && deps.jobs().drain(context, state.job().jobId(), ready)) {
       return Effect().noReply();
     }
-    return Effect().stop().thenNoReply();
+    return drainOutboxes();
+  }
+
+  /** Last step of a stop: what the chat outboxes hold is sent before the actor stops. */
+  private ReplyEffect<Event, UserState> drainOutboxes() {
+    if (outboxes.isEmpty()) {
+      return Effect().stop().thenNoReply();
+    }
+    ActorRef<ChatOutbox.Drained> drained =
+        context.messageAdapter(ChatOutbox.Drained.class, d -> OutboxDrained.INSTANCE);
+    outboxesDraining = outboxes.size();
+    outboxes.values().forEach(o -> o.tell(new ChatOutbox.Drain(drained)));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, UserState> onOutboxDrained(UserState state, OutboxDrained drained) {
+    return --outboxesDraining > 0 ? Effect().noReply() : Effect().stop().thenNoReply();
   }
 
   private ReplyEffect<Event, UserState> onChatUnreachable(UserState state, ChatUnreachable cmd) {
