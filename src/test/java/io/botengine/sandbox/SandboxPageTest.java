@@ -156,8 +156,11 @@ class SandboxPageTest {
   // ---------------------------------------------------------------- the page, as a person uses it
 
   private static <T> T await(String what, Function<WebDriver, T> condition) {
+    // Messages come and go while a condition reads them (the progress status message is deleted
+    // when a job ends), so an element gone stale just means: look again.
     return new WebDriverWait(driver, WAIT)
         .withMessage(() -> what + "; the chat shows " + chat())
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
         .until(condition);
   }
 
@@ -192,9 +195,11 @@ class SandboxPageTest {
   }
 
   private static List<String> botTexts() {
-    return driver.findElements(By.cssSelector("#messages .msg.bot:not(.document) .text")).stream()
-        .map(WebElement::getText)
-        .toList();
+    return await(
+        "the bot's texts to be read",
+        d -> d.findElements(By.cssSelector("#messages .msg.bot:not(.document) .text")).stream()
+            .map(WebElement::getText)
+            .toList());
   }
 
   private static long count(List<String> texts, String prefix) {
