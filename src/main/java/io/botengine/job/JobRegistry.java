@@ -48,9 +48,6 @@ public final class JobRegistry
   /** What the registry is told. */
   public sealed interface Command extends JsonSerializable {}
 
-  /** A job of this user runs (sent by its task actor when it starts). */
-  public record Running(long userId, String jobId) implements Command {}
-
   /**
    * A job of this user runs (sent when its task starts or resumes); answered once the registry
    * has it, so that the sender can retry until it does.
@@ -198,7 +195,6 @@ public final class JobRegistry
   public CommandHandler<Command, Event, State> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(Running.class, this::onRunning)
         .onCommand(Register.class, this::onRegister)
         .onCommand(Finished.class, this::onFinished)
         .onCommand(HandedOver.class, this::onHandedOver)
@@ -206,10 +202,6 @@ public final class JobRegistry
         .onCommand(WakeAll.class, this::onWakeAll)
         .onCommand(WakeAnswer.class, this::onWakeAnswer)
         .build();
-  }
-
-  private Effect<Event, State> onRunning(State s, Running c) {
-    return register(s, c.userId(), c.jobId());
   }
 
   private Effect<Event, State> onRegister(State s, Register c) {

@@ -145,7 +145,6 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
   }
 
   private Behavior<Command> start() {
-    deps.registry().tell(new JobRegistry.Running(spec.userId(), spec.jobId()));
     if (taskId != null) {
       log("resuming stream after index {}", lastDelivered);
       readStream();
