@@ -27,8 +27,11 @@ import com.typesafe.config.Config;
 import io.botengine.JsonSerializable;
 import io.botengine.user.UserEntity;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Remembers which users have a running job (a Cluster Singleton, event sourced, restarted with
@@ -67,7 +70,8 @@ public final class JobRegistry
     INSTANCE
   }
 
-  private record WakeAnswer(long userId, String jobId, boolean running) implements Command {}
+  /** What a wake round found: the jobs (by user id) whose users answered that none runs. */
+  private record JobsGone(Map<Long, String> jobs) implements Command {}
 
   private enum MemberRemoved implements Command {
     INSTANCE
@@ -200,7 +204,7 @@ public final class JobRegistry
         .onCommand(HandedOver.class, this::onHandedOver)
         .onCommand(MemberRemoved.class, this::onMemberRemoved)
         .onCommand(WakeAll.class, this::onWakeAll)
-        .onCommand(WakeAnswer.class, this::onWakeAnswer)
+        .onCommand(JobsGone.class, this::onJobsGone)
         .build();
   }
 
@@ -225,14 +229,18 @@ public final class JobRegistry
     return Effect().none();
   }
 
-  private Effect<Event, State> onWakeAnswer(State s, WakeAnswer c) {
-    return !c.running() && c.jobId().equals(s.running().get(c.userId()))
-        ? Effect().persist(new JobUnregistered(c.userId(), c.jobId()))
-        : Effect().none();
+  private Effect<Event, State> onJobsGone(State s, JobsGone gone) {
+    List<Event> ended = new ArrayList<>();
+    gone.jobs().forEach((userId, jobId) -> {
+      if (jobId.equals(s.running().get(userId))) {
+        ended.add(new JobUnregistered(userId, jobId));
+      }
+    });
+    return ended.isEmpty() ? Effect().none() : Effect().persist(ended);
   }
 
   private Effect<Event, State> onWakeAll(State s, WakeAll w) {
-    s.running().forEach(this::wake);
+    wake(s.running());
     return Effect().none();
   }
 
@@ -240,21 +248,44 @@ public final class JobRegistry
     s.running().forEach((userId, jobId) -> {
       if (jobId.equals(h.jobId())) {
         ctx.getLog().info("user {} job {}: handed over, waking it", userId, jobId);
-        wake(userId, jobId);
+        wake(Map.of(userId, jobId));
       }
     });
     return Effect().none();
   }
 
-  private void wake(long userId, String jobId) {
-    ctx.ask(
-        Boolean.class,
-        ClusterSharding.get(ctx.getSystem())
-            .entityRefFor(UserEntity.ENTITY_KEY, Long.toString(userId)),
-        wakeInterval,
-        UserEntity.Wake::new,
-        (running, error) -> new WakeAnswer(userId, jobId, error != null || running));
+  /**
+   * Wakes these users through sharding. Their answers are gathered outside the actor, and one
+   * {@link JobsGone} comes back per round: a round over thousands of running jobs is one message,
+   * not thousands.
+   */
+  private void wake(Map<Long, String> jobs) {
+    if (jobs.isEmpty()) {
+      return;
+    }
+    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+    List<CompletableFuture<Map.Entry<Long, String>>> answers = new ArrayList<>();
+    jobs.forEach((userId, jobId) -> answers.add(
+        sharding.entityRefFor(UserEntity.ENTITY_KEY, Long.toString(userId))
+            .<Boolean>ask(UserEntity.Wake::new, wakeInterval)
+            .handle((running, error) ->
+                error == null && !running ? Map.entry(userId, jobId) : null)
+            .toCompletableFuture()));
+    CompletableFuture<Map<Long, String>> gone =
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+            .thenApply(all -> {
+              Map<Long, String> ended = new HashMap<>();
+              answers.forEach(a -> {
+                Map.Entry<Long, String> e = a.join();
+                if (e != null) {
+                  ended.put(e.getKey(), e.getValue());
+                }
+              });
+              return ended;
+            });
+    ctx.pipeToSelf(gone, (ended, error) -> new JobsGone(ended == null ? Map.of() : ended));
   }
+
 
   @Override
   public EventHandler<State, Event> eventHandler() {
