@@ -68,6 +68,12 @@ public final class RunnerEmulator implements AutoCloseable {
   /** A file the engine uploaded; {@code taskId} is null when the upload was refused. */
   public record Upload(long telegramId, String fileName, byte[] content, String taskId) {}
 
+  /** Hears each frame as it is handed to a stream's connection; must not block. */
+  public interface FrameListener {
+    /** Frame {@code position} (1-based, its SSE id) of task {@code taskId} was just written. */
+    void written(String taskId, int position);
+  }
+
   private final String apiKey;
   private final Materializer materializer;
   private final Executor executor;
@@ -76,6 +82,7 @@ public final class RunnerEmulator implements AutoCloseable {
   private final List<Upload> uploads = new CopyOnWriteArrayList<>();
   private final List<String> cancelled = new CopyOnWriteArrayList<>();
   private final AtomicInteger openStreams = new AtomicInteger();
+  private final List<FrameListener> frameListeners = new CopyOnWriteArrayList<>();
   private volatile RunnerScenario next = RunnerScenario.SEED_001;
   private volatile ServerBinding binding;
 
@@ -159,6 +166,11 @@ public final class RunnerEmulator implements AutoCloseable {
   public List<String> lastEventIds(String taskId) {
     Task task = tasks.get(taskId);
     return task == null ? List.of() : List.copyOf(task.lastEventIds);
+  }
+
+  /** Calls the listener for every frame written, on stream threads (for latency measurements). */
+  public void onFrameWritten(FrameListener listener) {
+    frameListeners.add(listener);
   }
 
   /** Streams open right now, over all tasks. */
@@ -324,13 +336,20 @@ public final class RunnerEmulator implements AutoCloseable {
             ? Source.from(chunks)
             : Source.from(chunks).throttle(1, scenario.pacing());
     Source<ByteString, NotUsed> sent =
-        paced.map(
-            chunk -> {
-              if (chunk == last) {
-                task.finished = true;
-              }
-              return chunk;
-            });
+        paced
+            .zipWithIndex()
+            .map(
+                numbered -> {
+                  ByteString chunk = numbered.first();
+                  if (chunk == last) {
+                    task.finished = true;
+                  }
+                  int position = from + (int) (long) numbered.second() + 1;
+                  for (FrameListener listener : frameListeners) {
+                    listener.written(task.id, position);
+                  }
+                  return chunk;
+                });
     if (interrupted && scenario.interruption() == RunnerScenario.Interruption.DROP) {
       return sent.concat(
           Source.single(ByteString.emptyByteString())
