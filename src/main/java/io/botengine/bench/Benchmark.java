@@ -1,0 +1,613 @@
+package io.botengine.bench;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.ConfigFactory;
+import io.botengine.sandbox.BotApiEmulator;
+import io.botengine.sandbox.RunnerEmulator;
+import io.botengine.sandbox.RunnerScenario;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * How much one node carries, and how close to the limit. Starts the Bot API and Runner emulators
+ * in this JVM, measures the Bot API emulator's own maximum with a plain HTTP load generator, then
+ * runs each scenario against a fresh engine in a child JVM ({@link EngineNode}) on its own H2
+ * journal: simulated users send /cv and a TXT file, the Runner emulator streams each job's outputs
+ * ("Вывод 1".."Вывод M"), and the emulators record when each frame left and each output arrived.
+ * Prints one Markdown table. Arguments: scenario names ({@code limit a a-paced b c d}; default all)
+ * and {@code key=value} settings (see {@link #DEFAULTS}); {@code quick} picks tiny sizes.
+ * Progress goes to stderr, the table to stdout; engine logs to {@code out}/&lt;scenario&gt;.log.
+ */
+public final class Benchmark {
+  static final String TOKEN = "123456:bench-token";
+  static final String RUNNER_KEY = "bench-runner-key";
+  private static final byte[] CV =
+      "Иван Петров\nJava-разработчик, 7 лет опыта.\nAkka, Kafka, PostgreSQL.\n"
+          .getBytes(StandardCharsets.UTF_8);
+
+  /** Every setting with its default; sizes follow the issue, durations the Runner's pace. */
+  static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("a.users", "1000");
+    DEFAULTS.put("a.outputs", "50");
+    DEFAULTS.put("a-paced.load", "0.5");
+    DEFAULTS.put("a-paced.pacing", "2s");
+    DEFAULTS.put("b.streams", "10000");
+    DEFAULTS.put("b.outputs", "4");
+    DEFAULTS.put("b.pacing", "30s");
+    DEFAULTS.put("b.hold", "60s");
+    DEFAULTS.put("c.outputs", "10000");
+    DEFAULTS.put("d.outputs", "10000");
+    DEFAULTS.put("d.rate", "30");
+    DEFAULTS.put("warmup.users", "100");
+    DEFAULTS.put("warmup.outputs", "50");
+    DEFAULTS.put("limit.levels", "4,16,64");
+    DEFAULTS.put("limit.seconds", "3");
+    DEFAULTS.put("heap", "4g");
+    DEFAULTS.put("jvm", "");
+    DEFAULTS.put("timeout", "30m");
+    DEFAULTS.put("out", "target/bench");
+  }
+
+  /** Tiny sizes, for a smoke run. */
+  static final Map<String, String> QUICK =
+      Map.ofEntries(
+          Map.entry("a.users", "20"),
+          Map.entry("a.outputs", "10"),
+          Map.entry("a-paced.pacing", "200ms"),
+          Map.entry("b.streams", "40"),
+          Map.entry("b.outputs", "3"),
+          Map.entry("b.pacing", "1s"),
+          Map.entry("b.hold", "2s"),
+          Map.entry("c.outputs", "200"),
+          Map.entry("d.outputs", "60"),
+          Map.entry("warmup.users", "5"),
+          Map.entry("warmup.outputs", "10"),
+          Map.entry("limit.levels", "4"),
+          Map.entry("limit.seconds", "1"),
+          Map.entry("heap", "1g"),
+          Map.entry("timeout", "3m"));
+
+  static final List<String> SCENARIOS = List.of("limit", "a", "a-paced", "b", "c", "d");
+
+  /** One row of the table. */
+  record Row(
+      String scenario,
+      String setup,
+      long outputs,
+      Recorder.Faults faults,
+      double seconds,
+      double rate,
+      Recorder.Latency latency,
+      double peakHeapMb,
+      double heapPerJobKb,
+      int streams,
+      double cpuMicrosPerOutput,
+      double journalRowsPerOutput,
+      int warnings,
+      int errors,
+      List<String> notes) {}
+
+  private final Map<String, String> settings;
+  private final PrintStream progress;
+  private final Path out;
+  private final ActorSystem<Void> system;
+  private final List<Row> rows = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
+  private double limit = Double.NaN;
+  private double ceilingA = Double.NaN;
+  private double ceilingC = Double.NaN;
+  private long nextUser = 1_000_000;
+
+  private Benchmark(Map<String, String> settings, PrintStream progress) {
+    this.settings = settings;
+    this.progress = progress;
+    this.out = Path.of(settings.get("out")).toAbsolutePath();
+    this.system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "bench-emulators",
+            ConfigFactory.parseString(
+                    "akka.actor.provider = local\n"
+                        + "akka.remote.artery.enabled = off\n"
+                        + "akka.loglevel = WARNING\n"
+                        + "akka.coordinated-shutdown.exit-jvm = off\n"
+                        + "akka.http.server.max-connections = 65536\n")
+                .withFallback(ConfigFactory.load()));
+  }
+
+  public static void main(String[] args) {
+    quietLogs();
+    String table = run(Arrays.asList(args), System.err);
+    System.out.println(table);
+    System.exit(0);
+  }
+
+  /** Runs the scenarios named in {@code args} with the settings given there; returns the table. */
+  public static String run(List<String> args, PrintStream progress) {
+    Map<String, String> settings = new LinkedHashMap<>(DEFAULTS);
+    Set<String> chosen = new LinkedHashSet<>();
+    for (String arg : args) {
+      if (arg.equals("quick")) {
+        settings.putAll(QUICK);
+      } else if (arg.contains("=")) {
+        String key = arg.substring(0, arg.indexOf('='));
+        if (!DEFAULTS.containsKey(key)) {
+          throw new IllegalArgumentException("unknown setting " + key + "; known: "
+              + DEFAULTS.keySet());
+        }
+        settings.put(key, arg.substring(arg.indexOf('=') + 1));
+      } else if (SCENARIOS.contains(arg)) {
+        chosen.add(arg);
+      } else {
+        throw new IllegalArgumentException("unknown scenario " + arg + "; known: " + SCENARIOS);
+      }
+    }
+    if (chosen.isEmpty()) {
+      chosen.addAll(SCENARIOS);
+    }
+    chosen.add("limit");
+    Benchmark bench = new Benchmark(settings, progress);
+    try {
+      String before = loadAverage();
+      for (String scenario : SCENARIOS) {
+        if (chosen.contains(scenario)) {
+          bench.run(scenario);
+        }
+      }
+      bench.notes.add("load average (1/5/15 min) before: " + before + ", after: " + loadAverage());
+      return bench.table();
+    } finally {
+      bench.system.terminate();
+    }
+  }
+
+  private void run(String scenario) {
+    progress.printf("== %s%n", scenario);
+    switch (scenario) {
+      case "limit" -> measureLimit();
+      case "a" -> {
+        Row row = engineRun("a", users("a.users"), count("a.outputs"), Duration.ZERO, 0, true,
+            null);
+        ceilingA = row.rate();
+        rows.add(row);
+      }
+      case "a-paced" -> {
+        int users = users("a.users");
+        Duration pacing = Double.isNaN(ceilingA)
+            ? duration("a-paced.pacing")
+            : Duration.ofMillis(Math.max(1,
+                Math.round(users / (Double.parseDouble(settings.get("a-paced.load")) * ceilingA)
+                    * 1000)));
+        rows.add(engineRun("a-paced", users, count("a.outputs"), pacing, 0, true, null));
+      }
+      case "b" -> rows.add(engineRun("b", users("b.streams"), count("b.outputs"),
+          duration("b.pacing"), 0, false, duration("b.hold")));
+      case "c" -> {
+        Row row = engineRun("c", 1, count("c.outputs"), Duration.ZERO, 0, true, null);
+        ceilingC = row.rate();
+        rows.add(row);
+      }
+      case "d" -> rows.add(engineRun("d", 1, count("d.outputs"), Duration.ZERO,
+          Double.parseDouble(settings.get("d.rate")), false, null));
+      default -> throw new IllegalArgumentException(scenario);
+    }
+  }
+
+  // ---------------------------------------------------------------- the limit
+
+  private void measureLimit() {
+    BotApiEmulator bot = BotApiEmulator.start(system, "127.0.0.1", 0, TOKEN);
+    try {
+      long chat = nextUser++;
+      bot.sendText(chat, "/start", "ru");
+      int[] levels =
+          Arrays.stream(settings.get("limit.levels").split(",")).mapToInt(Integer::parseInt)
+              .toArray();
+      List<DirectLoad.Level> measured =
+          DirectLoad.measure(bot.port(), TOKEN, chat, levels,
+              Duration.ofSeconds(Long.parseLong(settings.get("limit.seconds"))));
+      DirectLoad.Level best =
+          measured.stream().max((x, y) -> Double.compare(x.perSecond(), y.perSecond())).get();
+      limit = best.perSecond();
+      notes.add(String.format(Locale.ROOT,
+          "limit: the Bot API emulator alone, sendMessage over loopback keep-alive connections: %s",
+          measured.stream()
+              .map(l -> String.format(Locale.ROOT, "%d conn %.0f/s%s", l.connections(),
+                  l.perSecond(), l.errors() > 0 ? " (" + l.errors() + " errors)" : ""))
+              .collect(Collectors.joining(", "))));
+      progress.printf(Locale.ROOT, "limit %.0f requests/s%n", limit);
+    } finally {
+      bot.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- engine scenarios
+
+  /**
+   * One scenario: {@code users} jobs of {@code outputs} outputs each, frames {@code pacing} apart;
+   * {@code globalRate} 0 runs without rate limits. With {@code hold}, all streams must be open at
+   * once and are held that long.
+   */
+  private Row engineRun(String name, int users, int outputs, Duration pacing, double globalRate,
+      boolean warmup, Duration hold) {
+    Duration timeout = duration("timeout");
+    BotApiEmulator bot = BotApiEmulator.start(system, "127.0.0.1", 0, TOKEN);
+    RunnerEmulator runner = RunnerEmulator.start(system, "127.0.0.1", 0, RUNNER_KEY);
+    Path dir = out.resolve(name + "-" + System.currentTimeMillis());
+    Map<String, String> engineSettings = new LinkedHashMap<>();
+    engineSettings.put("bot.telegram.token", TOKEN);
+    engineSettings.put("bot.telegram.api-url", bot.baseUrl());
+    engineSettings.put("bot.runner.url", runner.baseUrl());
+    engineSettings.put("bot.runner.api-key", RUNNER_KEY);
+    engineSettings.put("bot.http.host", "127.0.0.1");
+    engineSettings.put("bot.http.port", "0");
+    engineSettings.put("bot.cluster.port", "0");
+    engineSettings.put("bot.persistence.jdbc-url",
+        "jdbc:h2:file:" + dir.resolve("journal"));
+    engineSettings.put("bot.telegram.delivery.global-rate", Double.toString(globalRate));
+    engineSettings.put("bot.telegram.delivery.chat-rate", "0");
+    engineSettings.put("akka.coordinated-shutdown.exit-jvm", "off");
+    List<String> jvm =
+        settings.get("jvm").isBlank() ? List.of() : List.of(settings.get("jvm").split(" +"));
+    Path log = out.resolve(name + ".log");
+    EngineProcess engine = EngineProcess.start(engineSettings, settings.get("heap"), jvm, log);
+    StreamSampler streams = new StreamSampler(runner);
+    try {
+      if (warmup) {
+        int warmUsers = users("warmup.users");
+        int warmOutputs = count("warmup.outputs");
+        progress.printf("warm-up: %d users x %d outputs%n", warmUsers, warmOutputs);
+        Recorder warm = new Recorder(warmOutputs);
+        bot.onSent(warm::onSent);
+        runner.onFrameWritten(warm::onFrameWritten);
+        List<Long> ids = newUsers(warmUsers);
+        drive(bot, runner, warm, ids, RunnerScenario.manyOutputs(warmOutputs, Duration.ZERO),
+            timeout, null);
+      }
+      Recorder rec = new Recorder(outputs);
+      bot.onSent(rec::onSent);
+      runner.onFrameWritten(rec::onFrameWritten);
+      List<Long> ids = newUsers(users);
+      EngineProcess.Stats before = engine.afterGc();
+      engine.resetPeak();
+      streams.start();
+      progress.printf(Locale.ROOT, "%s: %d users x %d outputs, frames %s apart, global rate %s%n",
+          name, users, outputs, human(pacing), globalRate > 0 ? fmt(globalRate) + "/s" : "off");
+      long start = System.nanoTime();
+      List<String> runNotes = new ArrayList<>();
+      AtomicLong liveHeap = new AtomicLong(-1);
+      long t0 = drive(bot, runner, rec, ids, RunnerScenario.manyOutputs(outputs, pacing), timeout,
+          hold == null ? null : () -> holdStreams(engine, streams, users, hold, liveHeap, runNotes));
+      EngineProcess.Stats after = engine.stats();
+      streams.stop();
+      double seconds = (rec.lastArrival() - t0) / 1e9;
+      long delivered = rec.delivered.get();
+      Map<Long, String> taskOf = new LinkedHashMap<>();
+      for (RunnerEmulator.Upload upload : runner.uploads()) {
+        if (upload.taskId() != null) {
+          taskOf.put(upload.telegramId(), upload.taskId());
+        }
+      }
+      taskOf.keySet().retainAll(Set.copyOf(ids));
+      Recorder.Latency latency = rec.latency(taskOf);
+      Recorder.Faults faults = rec.faults(ids);
+      double heapPerJob = liveHeap.get() < 0 ? Double.NaN
+          : (liveHeap.get() - before.heap()) / 1024.0 / users;
+      if (name.equals("d") || name.equals("c")) {
+        perChatNotes(name, rec, ids.get(0), outputs, globalRate, runNotes);
+      }
+      if (hold != null) {
+        long late = latency.max() > 5000 ? 1 : 0;
+        runNotes.add(String.format(Locale.ROOT,
+            "b: slowest output %.0f ms after its frame left the Runner emulator; %s",
+            latency.max(), faults.total() == 0 && late == 0 ? "none starved" : "STARVED"));
+      }
+      if (faults.example() != null) {
+        runNotes.add(name + ": unfinished: " + faults.example());
+      }
+      if (engine.warnings() + engine.errors() > 0) {
+        runNotes.add(name + ": first engine warnings: " + engine.firstProblems());
+      }
+      progress.printf(Locale.ROOT, "%s: %d outputs in %.1f s, %.0f/s, %d faults%n", name,
+          delivered, seconds, delivered / seconds, faults.total());
+      String setup = users + " x " + outputs
+          + (pacing.isZero() ? "" : ", every " + human(pacing))
+          + (globalRate > 0 ? ", " + fmt(globalRate) + "/s limit" : "");
+      return new Row(
+          name,
+          setup,
+          delivered,
+          faults,
+          (System.nanoTime() - start) / 1e9,
+          delivered / seconds,
+          latency,
+          after.peak() / 1048576.0,
+          heapPerJob,
+          Math.max(streams.max(), rec.mostRunning()),
+          (after.cpu() - before.cpu()) / 1000.0 / Math.max(1, delivered),
+          (after.events() - before.events()) / (double) Math.max(1, delivered),
+          engine.warnings(),
+          engine.errors(),
+          runNotes);
+    } finally {
+      streams.stop();
+      engine.close();
+      runner.close();
+      bot.close();
+    }
+  }
+
+  /**
+   * Sends /cv for every user, waits for every prompt, sends every file (the returned time), runs
+   * {@code whileRunning} once all files are sent, and waits until every job ended.
+   */
+  private long drive(BotApiEmulator bot, RunnerEmulator runner, Recorder rec, List<Long> users,
+      RunnerScenario scenario, Duration timeout, Runnable whileRunning) {
+    for (long user : users) {
+      rec.track(user);
+      runner.scenarioFor(user, scenario);
+    }
+    for (long user : users) {
+      bot.sendText(user, "/cv", "ru");
+    }
+    await("prompts", () -> rec.prompted.get() >= users.size(), timeout,
+        () -> rec.prompted.get() + " of " + users.size() + " prompted");
+    long t0 = System.nanoTime();
+    for (long user : users) {
+      bot.sendDocument(user, "cv.txt", "text/plain", CV);
+    }
+    if (whileRunning != null) {
+      whileRunning.run();
+    }
+    await("jobs", () -> rec.ended.get() >= users.size(), timeout,
+        () -> rec.ended.get() + " of " + users.size() + " jobs ended, "
+            + rec.delivered.get() + " outputs, " + runner.openStreams() + " streams open");
+    return t0;
+  }
+
+  /** Waits until every stream is open, then keeps them a while and weighs the live heap. */
+  private void holdStreams(EngineProcess engine, StreamSampler streams, int users, Duration hold,
+      AtomicLong liveHeap, List<String> runNotes) {
+    long rampStart = System.nanoTime();
+    await("all streams open", () -> streams.current() >= users, duration("timeout"),
+        () -> streams.current() + " of " + users + " streams open");
+    long open = System.nanoTime();
+    streams.resetMin();
+    progress.printf(Locale.ROOT, "b: all %d streams open after %.1f s; holding %s%n", users,
+        (open - rampStart) / 1e9, human(hold));
+    sleep(hold.dividedBy(2));
+    EngineProcess.Stats mid = engine.afterGc();
+    liveHeap.set(mid.heap());
+    sleep(hold.minus(hold.dividedBy(2)));
+    int least = streams.min();
+    double held = (System.nanoTime() - open) / 1e9;
+    runNotes.add(String.format(Locale.ROOT,
+        "b: %d streams open %.1f s after the first file; the fewest open during the next %.0f s:"
+            + " %d; engine live heap then %.0f MB (after a full GC), %d threads, %d file"
+            + " descriptors", users, (open - rampStart) / 1e9, held, least,
+        mid.heap() / 1048576.0, mid.threads(), mid.fds()));
+  }
+
+  /** For one chat: the rate between its first and last output, and its busiest second. */
+  private void perChatNotes(String name, Recorder rec, long user, int outputs, double globalRate,
+      List<String> runNotes) {
+    long[] arrived = rec.arrivals(user);
+    long[] times = Arrays.stream(arrived, 1, arrived.length).filter(t -> t != 0).sorted().toArray();
+    if (times.length < 2) {
+      return;
+    }
+    double steady = (times.length - 1) / ((times[times.length - 1] - times[0]) / 1e9);
+    int busiest = 0;
+    for (int i = 0, j = 0; j < times.length; j++) {
+      while (times[j] - times[i] >= 1_000_000_000L) {
+        i++;
+      }
+      busiest = Math.max(busiest, j - i + 1);
+    }
+    String versus = globalRate > 0
+        ? String.format(Locale.ROOT, " = %.2f%% of the %s/s limit", 100 * steady / globalRate,
+            fmt(globalRate))
+        : "";
+    String ceiling = globalRate > 0 && !Double.isNaN(ceilingC)
+        ? String.format(Locale.ROOT, "; the same chat without the limit (c): %.0f/s", ceilingC)
+        : "";
+    runNotes.add(String.format(Locale.ROOT,
+        "%s: first to last output %.2f/s%s; busiest 1 s window: %d outputs%s", name, steady,
+        versus, busiest, ceiling));
+  }
+
+  // ---------------------------------------------------------------- the table
+
+  private String table() {
+    StringBuilder t = new StringBuilder();
+    t.append(String.format(Locale.ROOT,
+        "Bot API emulator limit (plain HTTP load generator, same loopback, this run): %.0f"
+            + " requests/s%n%n", limit));
+    t.append("| scenario | users x outputs | outputs delivered | faults | outputs/s | % of limit"
+        + " | latency p50 / p95 / p99 ms | peak heap MB | heap per job KB | streams held"
+        + " | CPU µs per output | journal rows per output | engine warn/error lines |\n");
+    t.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Row r : rows) {
+      t.append(String.format(Locale.ROOT,
+          "| %s | %s | %d | %d | %.0f | %.1f%% | %s / %s / %s | %.0f | %s | %d | %.0f | %.2f |"
+              + " %d / %d |%n",
+          r.scenario(), r.setup(), r.outputs(), r.faults().total(), r.rate(),
+          100 * r.rate() / limit, ms(r.latency().p50()), ms(r.latency().p95()),
+          ms(r.latency().p99()), r.peakHeapMb(),
+          Double.isNaN(r.heapPerJobKb()) ? "–" : String.format(Locale.ROOT, "%.1f",
+              r.heapPerJobKb()),
+          r.streams(), r.cpuMicrosPerOutput(), r.journalRowsPerOutput(), r.warnings(),
+          r.errors()));
+    }
+    t.append('\n');
+    for (Row r : rows) {
+      for (String note : r.notes()) {
+        t.append("- ").append(note).append('\n');
+      }
+    }
+    for (String note : notes) {
+      t.append("- ").append(note).append('\n');
+    }
+    t.append(String.format(Locale.ROOT, "- machine: %d cores, %.0f GB RAM, %s %s; engine -Xmx%s;"
+            + " %s%n",
+        Runtime.getRuntime().availableProcessors(),
+        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getTotalMemorySize() / 1e9,
+        System.getProperty("java.vm.name"), System.getProperty("java.version"),
+        settings.get("heap"),
+        LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 16)));
+    return t.toString();
+  }
+
+  private static String ms(double value) {
+    return Double.isNaN(value) ? "–" : value < 10 ? String.format(Locale.ROOT, "%.1f", value)
+        : String.format(Locale.ROOT, "%.0f", value);
+  }
+
+  private static String fmt(double value) {
+    return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
+  }
+
+  private static String human(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Samples how many streams the Runner emulator holds open, every 50 ms. */
+  private static final class StreamSampler {
+    private final RunnerEmulator runner;
+    private final AtomicInteger max = new AtomicInteger();
+    private final AtomicInteger min = new AtomicInteger(Integer.MAX_VALUE);
+    private volatile boolean running;
+    private Thread thread;
+
+    StreamSampler(RunnerEmulator runner) {
+      this.runner = runner;
+    }
+
+    void start() {
+      running = true;
+      thread = new Thread(() -> {
+        while (running) {
+          int now = runner.openStreams();
+          max.accumulateAndGet(now, Math::max);
+          min.accumulateAndGet(now, Math::min);
+          try {
+            Thread.sleep(50);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "stream-sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    int current() {
+      return runner.openStreams();
+    }
+
+    void resetMin() {
+      min.set(Integer.MAX_VALUE);
+    }
+
+    int min() {
+      return min.get();
+    }
+
+    int max() {
+      return max.get();
+    }
+
+    void stop() {
+      running = false;
+    }
+  }
+
+  private List<Long> newUsers(int n) {
+    List<Long> ids = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      ids.add(nextUser++);
+    }
+    return ids;
+  }
+
+  private void await(String what, BooleanSupplier done, Duration timeout,
+      java.util.function.Supplier<String> state) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what + ": " + state.get());
+      }
+      if (System.nanoTime() > nextReport) {
+        progress.println("  waiting for " + what + ": " + state.get());
+        nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      }
+      sleep(Duration.ofMillis(20));
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private int users(String key) {
+    return Math.max(1, Integer.parseInt(settings.get(key)));
+  }
+
+  private int count(String key) {
+    return Math.max(1, Integer.parseInt(settings.get(key)));
+  }
+
+  private Duration duration(String key) {
+    return Duration.ofNanos(ConfigFactory.parseString("d = " + settings.get(key))
+        .getDuration("d").toNanos());
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] parts = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return parts[0] + " / " + parts[1] + " / " + parts[2];
+    } catch (IOException e) {
+      return String.format(Locale.ROOT, "%.2f",
+          ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
+  }
+
+  /** The emulators' per-request logs would drown the table. */
+  private static void quietLogs() {
+    ((ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.WARN);
+  }
+}
