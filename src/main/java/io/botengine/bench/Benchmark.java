@@ -116,6 +116,8 @@ public final class Benchmark {
   private final ActorSystem<Void> system;
   private final List<Row> rows = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  private EngineProcess engine;
+  private Path engineLog;
   private double limit = Double.NaN;
   private double ceilingA = Double.NaN;
   private double ceilingC = Double.NaN;
@@ -139,6 +141,7 @@ public final class Benchmark {
   }
 
   public static void main(String[] args) {
+    io.botengine.Main.keepAsyncCallbacksOnAPool();
     quietLogs();
     String table = run(Arrays.asList(args), System.err);
     System.out.println(table);
@@ -274,6 +277,8 @@ public final class Benchmark {
         settings.get("jvm").isBlank() ? List.of() : List.of(settings.get("jvm").split(" +"));
     Path log = out.resolve(name + ".log");
     EngineProcess engine = EngineProcess.start(engineSettings, settings.get("heap"), jvm, log);
+    this.engine = engine;
+    this.engineLog = log;
     StreamSampler streams = new StreamSampler(runner);
     try {
       if (warmup) {
@@ -331,8 +336,13 @@ public final class Benchmark {
       if (engine.warnings() + engine.errors() > 0) {
         runNotes.add(name + ": first engine warnings: " + engine.firstProblems());
       }
-      progress.printf(Locale.ROOT, "%s: %d outputs in %.1f s, %.0f/s, %d faults%n", name,
-          delivered, seconds, delivered / seconds, faults.total());
+      progress.printf(Locale.ROOT,
+          "%s: %d outputs in %.1f s, %.0f/s, %d faults; engine CPU %.1f s (%.0f%% kernel), %d GCs"
+              + " %d ms, %d threads at most%n", name, delivered, seconds, delivered / seconds,
+          faults.total(), (after.cpu() - before.cpu()) / 1e9,
+          100.0 * (after.sys() - before.sys()) / Math.max(1, after.cpu() - before.cpu()),
+          after.gcCount() - before.gcCount(), after.gcMillis() - before.gcMillis(),
+          after.peakThreads());
       String setup = users + " x " + outputs
           + (pacing.isZero() ? "" : ", every " + human(pacing))
           + (globalRate > 0 ? ", " + fmt(globalRate) + "/s limit" : "");
@@ -561,6 +571,11 @@ public final class Benchmark {
     long deadline = System.nanoTime() + timeout.toNanos();
     long nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!done.getAsBoolean()) {
+      if (engine != null && !engine.alive()) {
+        throw new IllegalStateException("the engine exited while waiting for " + what + ": "
+            + state.get() + "; first problems logged: " + engine.firstProblems() + "; see "
+            + engineLog);
+      }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("timed out waiting for " + what + ": " + state.get());
       }

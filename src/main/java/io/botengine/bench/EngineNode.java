@@ -4,6 +4,7 @@ import com.sun.management.OperatingSystemMXBean;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.Engine;
+import io.botengine.Main;
 import io.botengine.job.RunnerJobs;
 import java.io.BufferedReader;
 import java.io.File;
@@ -35,6 +36,7 @@ public final class EngineNode {
   private EngineNode() {}
 
   public static void main(String[] args) throws Exception {
+    Main.keepAsyncCallbacksOnAPool();
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     Thread sampler =
         new Thread(
@@ -99,6 +101,7 @@ public final class EngineNode {
     }
     String[] fds = new File("/proc/self/fd").list();
     return "cpu=" + os.getProcessCpuTime()
+        + " sys=" + systemCpuNanos()
         + " heap=" + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()
         + " peak=" + peakHeap.get()
         + " threads=" + ManagementFactory.getThreadMXBean().getThreadCount()
@@ -108,6 +111,17 @@ public final class EngineNode {
         + " fds=" + (fds == null ? -1 : fds.length)
         + " events=" + count(jdbcUrl, config, "event_journal")
         + " snapshots=" + count(jdbcUrl, config, "snapshot");
+  }
+
+  /** Kernel CPU time of this process (Linux /proc/self/stat), -1 elsewhere. */
+  private static long systemCpuNanos() {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(fields[12]) * 10_000_000L;
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** Rows of a journal table, read over a second connection to the engine's database. */

@@ -27,7 +27,7 @@ final class EngineProcess implements AutoCloseable {
 
   /** One answer to {@code stats}; cpu in nanoseconds, heap in bytes. */
   record Stats(
-      long cpu, long heap, long peak, int threads, int peakThreads, long gcCount, long gcMillis,
+      long cpu, long sys, long heap, long peak, int threads, int peakThreads, long gcCount, long gcMillis,
       int fds, long events, long snapshots) {
     static Stats parse(String line) {
       Map<String, Long> v = new HashMap<>();
@@ -35,7 +35,7 @@ final class EngineProcess implements AutoCloseable {
         int eq = pair.indexOf('=');
         v.put(pair.substring(0, eq), Long.parseLong(pair.substring(eq + 1)));
       }
-      return new Stats(v.get("cpu"), v.get("heap"), v.get("peak"), v.get("threads").intValue(),
+      return new Stats(v.get("cpu"), v.get("sys"), v.get("heap"), v.get("peak"), v.get("threads").intValue(),
           v.get("peakThreads").intValue(), v.get("gcCount"), v.get("gcMillis"),
           v.get("fds").intValue(), v.get("events"), v.get("snapshots"));
     }
@@ -130,6 +130,10 @@ final class EngineProcess implements AutoCloseable {
 
   void resetPeak() {
     ask("reset");
+  }
+
+  boolean alive() {
+    return process.isAlive();
   }
 
   int warnings() {
