@@ -55,7 +55,7 @@ public final class Benchmark {
     DEFAULTS.put("a-paced.load", "0.5");
     DEFAULTS.put("a-paced.pacing", "2s");
     DEFAULTS.put("b.streams", "10000");
-    DEFAULTS.put("b.outputs", "4");
+    DEFAULTS.put("b.outputs", "6");
     DEFAULTS.put("b.pacing", "30s");
     DEFAULTS.put("b.hold", "60s");
     DEFAULTS.put("c.outputs", "10000");
@@ -63,8 +63,8 @@ public final class Benchmark {
     DEFAULTS.put("d.rate", "30");
     DEFAULTS.put("warmup.users", "100");
     DEFAULTS.put("warmup.outputs", "50");
-    DEFAULTS.put("limit.levels", "4,16,64");
-    DEFAULTS.put("limit.seconds", "3");
+    DEFAULTS.put("limit.levels", "4,16,64,256");
+    DEFAULTS.put("limit.seconds", "5");
     DEFAULTS.put("heap", "4g");
     DEFAULTS.put("jvm", "");
     DEFAULTS.put("timeout", "30m");
@@ -180,6 +180,9 @@ public final class Benchmark {
           bench.run(scenario);
         }
       }
+      if (chosen.size() > 1) {
+        bench.measureLimit("after the scenarios");
+      }
       bench.notes.add("load average (1/5/15 min) before: " + before + ", after: " + loadAverage());
       return bench.table();
     } finally {
@@ -190,7 +193,7 @@ public final class Benchmark {
   private void run(String scenario) {
     progress.printf("== %s%n", scenario);
     switch (scenario) {
-      case "limit" -> measureLimit();
+      case "limit" -> measureLimit("before the scenarios");
       case "a" -> {
         Row row = engineRun("a", users("a.users"), count("a.outputs"), Duration.ZERO, 0, true,
             null);
@@ -221,7 +224,11 @@ public final class Benchmark {
 
   // ---------------------------------------------------------------- the limit
 
-  private void measureLimit() {
+  /**
+   * The emulator's own maximum: a warm-up at the highest concurrency, then each level; the best
+   * level counts. Measured before the scenarios and again after them (JIT warm), the higher wins.
+   */
+  private void measureLimit(String when) {
     BotApiEmulator bot = BotApiEmulator.start(system, "127.0.0.1", 0, TOKEN);
     try {
       long chat = nextUser++;
@@ -234,14 +241,15 @@ public final class Benchmark {
               Duration.ofSeconds(Long.parseLong(settings.get("limit.seconds"))));
       DirectLoad.Level best =
           measured.stream().max((x, y) -> Double.compare(x.perSecond(), y.perSecond())).get();
-      limit = best.perSecond();
+      limit = Double.isNaN(limit) ? best.perSecond() : Math.max(limit, best.perSecond());
       notes.add(String.format(Locale.ROOT,
-          "limit: the Bot API emulator alone, sendMessage over loopback keep-alive connections: %s",
+          "limit %s: the Bot API emulator alone, sendMessage over loopback keep-alive"
+              + " connections: %s", when,
           measured.stream()
               .map(l -> String.format(Locale.ROOT, "%d conn %.0f/s%s", l.connections(),
                   l.perSecond(), l.errors() > 0 ? " (" + l.errors() + " errors)" : ""))
               .collect(Collectors.joining(", "))));
-      progress.printf(Locale.ROOT, "limit %.0f requests/s%n", limit);
+      progress.printf(Locale.ROOT, "limit %s: %.0f requests/s%n", when, best.perSecond());
     } finally {
       bot.close();
     }
@@ -298,6 +306,8 @@ public final class Benchmark {
       List<Long> ids = newUsers(users);
       EngineProcess.Stats before = engine.afterGc();
       engine.resetPeak();
+      long[] machineBefore = machineCpu();
+      long driverBefore = driverCpu();
       streams.start();
       progress.printf(Locale.ROOT, "%s: %d users x %d outputs, frames %s apart, global rate %s%n",
           name, users, outputs, human(pacing), globalRate > 0 ? fmt(globalRate) + "/s" : "off");
@@ -307,6 +317,8 @@ public final class Benchmark {
       long t0 = drive(bot, runner, rec, ids, RunnerScenario.manyOutputs(outputs, pacing), timeout,
           hold == null ? null : () -> holdStreams(engine, streams, users, hold, liveHeap, runNotes));
       EngineProcess.Stats after = engine.stats();
+      long[] machineAfter = machineCpu();
+      long driverAfter = driverCpu();
       streams.stop();
       double seconds = (rec.lastArrival() - t0) / 1e9;
       long delivered = rec.delivered.get();
@@ -329,6 +341,17 @@ public final class Benchmark {
         runNotes.add(String.format(Locale.ROOT,
             "b: slowest output %.0f ms after its frame left the Runner emulator; %s",
             latency.max(), faults.total() == 0 && late == 0 ? "none starved" : "STARVED"));
+      }
+      if (machineBefore != null && machineAfter != null) {
+        double all = (machineAfter[1] - machineBefore[1]) * 1e7;
+        double busy = (machineAfter[0] - machineBefore[0]) * 1e7;
+        double engineCpu = after.cpu() - before.cpu();
+        double driverCpu = driverAfter - driverBefore;
+        runNotes.add(String.format(Locale.ROOT,
+            "%s: CPU of the machine while it ran: engine %.0f%%, emulators and driver %.0f%%,"
+                + " other processes %.0f%%, idle %.0f%%", name, 100 * engineCpu / all,
+            100 * driverCpu / all, Math.max(0, 100 * (busy - engineCpu - driverCpu) / all),
+            100 * (all - busy) / all));
       }
       if (faults.example() != null) {
         runNotes.add(name + ": unfinished: " + faults.example());
@@ -607,6 +630,27 @@ public final class Benchmark {
   private Duration duration(String key) {
     return Duration.ofNanos(ConfigFactory.parseString("d = " + settings.get(key))
         .getDuration("d").toNanos());
+  }
+
+  /** Busy and total CPU time of the machine in jiffies (Linux /proc/stat); null elsewhere. */
+  private static long[] machineCpu() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long total = 0;
+      for (int i = 1; i < f.length; i++) {
+        total += Long.parseLong(f[i]);
+      }
+      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+      return new long[] {total - idle, total};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** CPU time of this JVM (emulators, load generator, driver), in nanoseconds. */
+  private static long driverCpu() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static String loadAverage() {

@@ -9,6 +9,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,12 +29,12 @@ final class DirectLoad {
   private DirectLoad() {}
 
   /**
-   * Runs each level of concurrency for {@code each} (after a short warm-up) against the emulator
+   * Runs each level of concurrency for {@code each} (after as long a warm-up) against the emulator
    * at {@code port}, sending to {@code chatId} (which must have written to the bot).
    */
   static List<Level> measure(int port, String token, long chatId, int[] levels, Duration each) {
     List<Level> result = new ArrayList<>();
-    run(port, token, chatId, 4, each.dividedBy(2));
+    run(port, token, chatId, Arrays.stream(levels).max().orElse(4), each);
     for (int connections : levels) {
       result.add(run(port, token, chatId, connections, each));
     }
