@@ -61,6 +61,8 @@ public final class Benchmark {
     DEFAULTS.put("c.outputs", "10000");
     DEFAULTS.put("d.outputs", "10000");
     DEFAULTS.put("d.rate", "30");
+    DEFAULTS.put("d.chat-rate", "0");
+    DEFAULTS.put("d.chat-burst", "3");
     DEFAULTS.put("warmup.users", "100");
     DEFAULTS.put("warmup.outputs", "50");
     DEFAULTS.put("limit.levels", "4,16,64,256");
@@ -279,7 +281,11 @@ public final class Benchmark {
     engineSettings.put("bot.persistence.jdbc-url",
         "jdbc:h2:file:" + dir.resolve("journal"));
     engineSettings.put("bot.telegram.delivery.global-rate", Double.toString(globalRate));
-    engineSettings.put("bot.telegram.delivery.chat-rate", "0");
+    boolean limited = globalRate > 0;
+    engineSettings.put("bot.telegram.delivery.chat-rate",
+        limited ? settings.get("d.chat-rate") : "0");
+    engineSettings.put("bot.telegram.delivery.chat-burst",
+        limited ? settings.get("d.chat-burst") : "3");
     engineSettings.put("akka.coordinated-shutdown.exit-jvm", "off");
     List<String> jvm =
         settings.get("jvm").isBlank() ? List.of() : List.of(settings.get("jvm").split(" +"));
@@ -368,7 +374,10 @@ public final class Benchmark {
           after.peakThreads());
       String setup = users + " x " + outputs
           + (pacing.isZero() ? "" : ", every " + human(pacing))
-          + (globalRate > 0 ? ", " + fmt(globalRate) + "/s limit" : "");
+          + (globalRate > 0 ? ", " + fmt(globalRate) + "/s limit" : "")
+          + (globalRate > 0 && Double.parseDouble(settings.get("d.chat-rate")) > 0
+              ? ", " + settings.get("d.chat-rate") + "/s per chat (burst "
+                  + settings.get("d.chat-burst") + ")" : "");
       return new Row(
           name,
           setup,
