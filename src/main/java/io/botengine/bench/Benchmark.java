@@ -138,7 +138,10 @@ public final class Benchmark {
                         + "akka.remote.artery.enabled = off\n"
                         + "akka.loglevel = WARNING\n"
                         + "akka.coordinated-shutdown.exit-jvm = off\n"
-                        + "akka.http.server.max-connections = 65536\n")
+                        + "akka.http.server.max-connections = 65536\n"
+                        // The Bot API emulator's accept queue: the engine's client opens up to
+                        // max-requests connections at once, and a dropped SYN costs it 1 s or more.
+                        + "akka.http.server.backlog = 4096\n")
                 .withFallback(ConfigFactory.load()));
   }
 
