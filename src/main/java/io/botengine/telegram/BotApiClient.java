@@ -56,7 +56,7 @@ public final class BotApiClient implements TelegramGateway {
     this.http =
         new OkHttpClient.Builder()
             .dispatcher(dispatcher)
-            .connectionPool(new ConnectionPool(64, 5, TimeUnit.MINUTES))
+            .connectionPool(new ConnectionPool(settings.clientMaxRequests(), 5, TimeUnit.MINUTES))
             .connectTimeout(settings.clientConnectTimeout())
             .readTimeout(settings.clientReadTimeout())
             .writeTimeout(settings.clientReadTimeout())
