@@ -5,8 +5,12 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.Terminated;
+import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.StashBuffer;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.cluster.ClusterEvent;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -17,8 +21,6 @@ import akka.cluster.typed.Subscribe;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.javadsl.CommandHandler;
-import akka.persistence.typed.javadsl.Effect;
-import akka.persistence.typed.javadsl.EffectBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehavior;
 import akka.persistence.typed.javadsl.RetentionCriteria;
@@ -27,34 +29,45 @@ import com.typesafe.config.Config;
 import io.botengine.JsonSerializable;
 import io.botengine.user.UserEntity;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Remembers which users have a running job (a Cluster Singleton, event sourced, restarted with
- * backoff when the journal fails). At start and every {@code wake-interval} it wakes each of them
- * through sharding: a user actor lost with a restart or a dead node comes back by itself and
- * resumes its job, and a user with a running job is never passivated for being idle (the wake
- * counts as sharding traffic). It wakes sooner when it can: a user handed over to another node at
- * once ({@link HandedOver}), everyone once the shards of a removed node can move. A user that
- * answers the wake with "no job" is forgotten, so a lost {@link Finished} heals itself.
+ * Remembers which users have a running job (a Cluster Singleton, restarted with backoff when its
+ * journal fails). At start and every {@code wake-interval} it wakes each of them through sharding:
+ * a user actor lost with a restart or a dead node comes back by itself and resumes its job, and a
+ * user with a running job is never passivated for being idle (the wake counts as sharding
+ * traffic). It wakes sooner when it can: a user handed over to another node at once ({@link
+ * HandedOver}), everyone once the shards of a removed node can move. A user that answers the wake
+ * with "no job" is forgotten, so a lost {@link Finished} heals itself.
+ *
+ * <p>The registry is a plain actor that keeps the running jobs in memory and has a child, {@link
+ * Journal}, persist the changes: while one write is under way, the changes that arrive meanwhile
+ * queue up and go in the next write, as one event. A registration is confirmed once the write that
+ * holds it is done. (An event-sourced registry that persisted each change on its own kept every
+ * command in its stash meanwhile; at thousands of job starts it dropped registrations past the
+ * stash's capacity, and a run of commands that needed no write, such as retried registrations,
+ * was replayed from the stash recursively until the stack overflowed.)
  */
-public final class JobRegistry
-    extends EventSourcedBehavior<JobRegistry.Command, JobRegistry.Event, JobRegistry.State> {
+public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
   private static final Duration AFTER_REMOVAL = Duration.ofSeconds(2);
   private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  /** At most this many changes go in one event, so that an event stays a few dozen kilobytes. */
+  static final int MAX_BATCH = 1_000;
+  /** Commands kept while the journal recovers; a registration is a few dozen bytes. */
+  private static final int STASH = 1_000_000;
 
   /** What the registry is told. */
   public sealed interface Command extends JsonSerializable {}
 
   /**
    * A job of this user runs (sent when its task starts or resumes); answered once the registry
-   * has it, so that the sender can retry until it does.
+   * has persisted it, so that the sender can retry until it does.
    */
   public record Register(long userId, String jobId, ActorRef<Done> replyTo) implements Command {}
 
@@ -78,6 +91,14 @@ public final class JobRegistry
     INSTANCE
   }
 
+  /** The journal recovered these running jobs. */
+  private record Recovered(Map<Long, String> running) implements Command {}
+
+  /** The journal persisted the oldest write under way. */
+  private enum Written implements Command {
+    INSTANCE
+  }
+
   private enum PromptWake {
     KEY
   }
@@ -85,11 +106,17 @@ public final class JobRegistry
   /** What the registry persists. */
   public sealed interface Event extends JsonSerializable {}
 
-  /** A user's job started. */
+  /** A user's job started (one change per event, as written before changes were batched). */
   public record JobRegistered(long userId, String jobId) implements Event {}
 
-  /** A user's job is over. */
+  /** A user's job is over (one change per event, as written before changes were batched). */
   public record JobUnregistered(long userId, String jobId) implements Event {}
+
+  /** Jobs started ({@code running}) and ended, in the order they were told. */
+  public record JobsChanged(List<Change> changes) implements Event {}
+
+  /** One user's job started ({@code running}) or ended. */
+  public record Change(long userId, String jobId, boolean running) {}
 
   /** Running jobs by user id. */
   public record State(Map<Long, String> running) implements JsonSerializable {
@@ -97,19 +124,18 @@ public final class JobRegistry
       running = Map.copyOf(running);
     }
 
-    State with(long userId, String jobId) {
+    State apply(List<Change> changes) {
       Map<Long, String> next = new HashMap<>(running);
-      next.put(userId, jobId);
+      changes.forEach(c -> applyTo(next, c));
       return new State(next);
     }
 
-    State without(long userId, String jobId) {
-      if (!jobId.equals(running.get(userId))) {
-        return this;
+    static void applyTo(Map<Long, String> running, Change c) {
+      if (c.running()) {
+        running.put(c.userId(), c.jobId());
+      } else if (c.jobId().equals(running.get(c.userId()))) {
+        running.remove(c.userId());
       }
-      Map<Long, String> next = new HashMap<>(running);
-      next.remove(userId);
-      return new State(next);
     }
   }
 
@@ -140,62 +166,38 @@ public final class JobRegistry
         : Duration.ZERO;
   }
 
+  /**
+   * The registry; it stops with an exception when its journal fails, to be restarted (and to
+   * recover) by its supervisor. Unconfirmed registrations are retried by their senders.
+   */
   static Behavior<Command> create(Duration wakeInterval, Duration afterRemoval) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new JobRegistry(ctx, timers, wakeInterval, afterRemoval)));
+                timers ->
+                    Behaviors.withStash(
+                        STASH,
+                        stash -> {
+                          ActorRef<Journal.Write> journal =
+                              ctx.spawn(Journal.create(ctx.getSelf()), "journal");
+                          ctx.watch(journal);
+                          return recovering(ctx, timers, stash, journal, wakeInterval,
+                              afterRemoval);
+                        })));
   }
 
-  private final ActorContext<Command> ctx;
-  private final TimerScheduler<Command> timers;
-  private final Duration wakeInterval;
-  private final Duration afterRemoval;
-
-  private JobRegistry(
+  private static Behavior<Command> recovering(
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
+      StashBuffer<Command> stash,
+      ActorRef<Journal.Write> journal,
       Duration wakeInterval,
       Duration afterRemoval) {
-    super(
-        PersistenceId.ofUniqueId("job-registry"),
-        SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2));
-    this.ctx = ctx;
-    this.timers = timers;
-    this.wakeInterval = wakeInterval;
-    this.afterRemoval = afterRemoval;
-  }
-
-  @Override
-  public State emptyState() {
-    return new State(Map.of());
-  }
-
-  /**
-   * Every job start and end is one persist, one after the other, and commands wait in the stash
-   * meanwhile. Akka's default of 4,096 dropped 360 of the benchmark's 10,000 job starts (about 130
-   * starts/s); those users were not woken and were passivated mid-job. A registration is a few
-   * dozen bytes: keep them all.
-   */
-  @Override
-  public Optional<Integer> stashCapacity() {
-    return Optional.of(1_000_000);
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(200, 2);
-  }
-
-  @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(
-            RecoveryCompleted.instance(),
-            state -> {
-              ctx.getLog().info("{} users with a running job to wake", state.running().size());
-              ctx.getSelf().tell(WakeAll.INSTANCE);
-              timers.startTimerWithFixedDelay(WakeAll.INSTANCE, wakeInterval);
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            Recovered.class,
+            r -> {
+              ctx.getLog().info("{} users with a running job to wake", r.running().size());
               Cluster.get(ctx.getSystem())
                   .subscriptions()
                   .tell(
@@ -203,67 +205,147 @@ public final class JobRegistry
                           ctx.messageAdapter(
                               ClusterEvent.MemberRemoved.class, e -> MemberRemoved.INSTANCE),
                           ClusterEvent.MemberRemoved.class));
+              ctx.getSelf().tell(WakeAll.INSTANCE);
+              timers.startTimerWithFixedDelay(WakeAll.INSTANCE, wakeInterval);
+              return stash.unstashAll(
+                  new JobRegistry(ctx, timers, journal, r.running(), wakeInterval, afterRemoval));
             })
+        .onMessage(
+            Command.class,
+            c -> {
+              stash.stash(c);
+              return Behaviors.same();
+            })
+        .onSignal(Terminated.class, t -> {
+          throw new IllegalStateException("the job registry's journal did not recover");
+        })
         .build();
+  }
+
+  /** A change to persist, or a registration to confirm once what is queued before it is. */
+  private record Queued(Change change, ActorRef<Done> confirm) {}
+
+  private final TimerScheduler<Command> timers;
+  private final ActorRef<Journal.Write> journal;
+  private final Duration wakeInterval;
+  private final Duration afterRemoval;
+  /** Running jobs as told, including changes not yet persisted. */
+  private final Map<Long, String> running;
+  private final ArrayDeque<Queued> queued = new ArrayDeque<>();
+  /** Registrations to confirm when the write under way is done (null: no write under way). */
+  private List<ActorRef<Done>> writing;
+
+  private JobRegistry(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      ActorRef<Journal.Write> journal,
+      Map<Long, String> running,
+      Duration wakeInterval,
+      Duration afterRemoval) {
+    super(ctx);
+    this.timers = timers;
+    this.journal = journal;
+    this.running = new HashMap<>(running);
+    this.wakeInterval = wakeInterval;
+    this.afterRemoval = afterRemoval;
   }
 
   @Override
-  public CommandHandler<Command, Event, State> commandHandler() {
-    return newCommandHandlerBuilder()
-        .forAnyState()
-        .onCommand(Register.class, this::onRegister)
-        .onCommand(Finished.class, this::onFinished)
-        .onCommand(HandedOver.class, this::onHandedOver)
-        .onCommand(MemberRemoved.class, this::onMemberRemoved)
-        .onCommand(WakeAll.class, this::onWakeAll)
-        .onCommand(JobsGone.class, this::onJobsGone)
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Register.class, this::onRegister)
+        .onMessage(Finished.class, this::onFinished)
+        .onMessage(HandedOver.class, this::onHandedOver)
+        .onMessage(MemberRemoved.class, this::onMemberRemoved)
+        .onMessage(WakeAll.class, w -> {
+          wake(running);
+          return this;
+        })
+        .onMessage(JobsGone.class, this::onJobsGone)
+        .onMessage(Written.class, this::onWritten)
+        .onSignal(Terminated.class, t -> {
+          throw new IllegalStateException("the job registry's journal failed");
+        })
         .build();
   }
 
-  private Effect<Event, State> onRegister(State s, Register c) {
-    return register(s, c.userId(), c.jobId()).thenReply(c.replyTo(), x -> Done.getInstance());
-  }
-
-  private EffectBuilder<Event, State> register(State s, long userId, String jobId) {
-    return jobId.equals(s.running().get(userId))
-        ? Effect().none()
-        : Effect().persist(new JobRegistered(userId, jobId));
-  }
-
-  private Effect<Event, State> onFinished(State s, Finished c) {
-    return c.jobId().equals(s.running().get(c.userId()))
-        ? Effect().persist(new JobUnregistered(c.userId(), c.jobId()))
-        : Effect().none();
-  }
-
-  private Effect<Event, State> onMemberRemoved(State s, MemberRemoved c) {
-    timers.startSingleTimer(PromptWake.KEY, WakeAll.INSTANCE, afterRemoval);
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onJobsGone(State s, JobsGone gone) {
-    List<Event> ended = new ArrayList<>();
-    gone.jobs().forEach((userId, jobId) -> {
-      if (jobId.equals(s.running().get(userId))) {
-        ended.add(new JobUnregistered(userId, jobId));
+  private Behavior<Command> onRegister(Register r) {
+    if (r.jobId().equals(running.get(r.userId()))) {
+      if (writing == null && queued.isEmpty()) {
+        r.replyTo().tell(Done.getInstance());
+      } else {
+        queued.add(new Queued(null, r.replyTo()));
       }
-    });
-    return ended.isEmpty() ? Effect().none() : Effect().persist(ended);
+    } else {
+      running.put(r.userId(), r.jobId());
+      queued.add(new Queued(new Change(r.userId(), r.jobId(), true), r.replyTo()));
+    }
+    return write();
   }
 
-  private Effect<Event, State> onWakeAll(State s, WakeAll w) {
-    wake(s.running());
-    return Effect().none();
+  private Behavior<Command> onFinished(Finished f) {
+    end(f.userId(), f.jobId());
+    return write();
   }
 
-  private Effect<Event, State> onHandedOver(State s, HandedOver h) {
-    s.running().forEach((userId, jobId) -> {
+  private Behavior<Command> onJobsGone(JobsGone gone) {
+    gone.jobs().forEach(this::end);
+    return write();
+  }
+
+  private void end(long userId, String jobId) {
+    if (jobId.equals(running.get(userId))) {
+      running.remove(userId);
+      queued.add(new Queued(new Change(userId, jobId, false), null));
+    }
+  }
+
+  private Behavior<Command> onWritten(Written w) {
+    writing.forEach(r -> r.tell(Done.getInstance()));
+    writing = null;
+    return write();
+  }
+
+  /**
+   * Unless a write is under way, persists what is queued (up to {@link #MAX_BATCH} changes);
+   * registrations queued without a change are confirmed as soon as all before them are.
+   */
+  private Behavior<Command> write() {
+    while (writing == null && !queued.isEmpty()) {
+      List<Change> changes = new ArrayList<>();
+      List<ActorRef<Done>> confirms = new ArrayList<>();
+      while (!queued.isEmpty() && changes.size() < MAX_BATCH) {
+        Queued q = queued.poll();
+        if (q.change() != null) {
+          changes.add(q.change());
+        }
+        if (q.confirm() != null) {
+          confirms.add(q.confirm());
+        }
+      }
+      if (changes.isEmpty()) {
+        confirms.forEach(r -> r.tell(Done.getInstance()));
+      } else {
+        writing = confirms;
+        journal.tell(new Journal.Write(changes));
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onMemberRemoved(MemberRemoved m) {
+    timers.startSingleTimer(PromptWake.KEY, WakeAll.INSTANCE, afterRemoval);
+    return this;
+  }
+
+  private Behavior<Command> onHandedOver(HandedOver h) {
+    running.forEach((userId, jobId) -> {
       if (jobId.equals(h.jobId())) {
-        ctx.getLog().info("user {} job {}: handed over, waking it", userId, jobId);
+        getContext().getLog().info("user {} job {}: handed over, waking it", userId, jobId);
         wake(Map.of(userId, jobId));
       }
     });
-    return Effect().none();
+    return this;
   }
 
   /**
@@ -275,7 +357,7 @@ public final class JobRegistry
     if (jobs.isEmpty()) {
       return;
     }
-    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+    ClusterSharding sharding = ClusterSharding.get(getContext().getSystem());
     List<CompletableFuture<Map.Entry<Long, String>>> answers = new ArrayList<>();
     jobs.forEach((userId, jobId) -> answers.add(
         sharding.entityRefFor(UserEntity.ENTITY_KEY, Long.toString(userId))
@@ -295,16 +377,68 @@ public final class JobRegistry
               });
               return ended;
             });
-    ctx.pipeToSelf(gone, (ended, error) -> new JobsGone(ended == null ? Map.of() : ended));
+    getContext().pipeToSelf(
+        gone, (ended, error) -> new JobsGone(ended == null ? Map.of() : ended));
   }
 
+  /**
+   * The registry's journal (persistence id {@code job-registry}): recovers the running jobs, tells
+   * them to its parent, then persists each write it is given as one event and answers {@link
+   * Written}. It stops when the journal fails, and its parent with it.
+   */
+  static final class Journal extends EventSourcedBehavior<Journal.Write, Event, State> {
+    /** Persist these changes as one event. */
+    record Write(List<Change> changes) {}
 
-  @Override
-  public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(JobRegistered.class, (s, e) -> s.with(e.userId(), e.jobId()))
-        .onEvent(JobUnregistered.class, (s, e) -> s.without(e.userId(), e.jobId()))
-        .build();
+    static Behavior<Write> create(ActorRef<Command> registry) {
+      return Behaviors.setup(ctx -> new Journal(registry));
+    }
+
+    private final ActorRef<Command> registry;
+
+    private Journal(ActorRef<Command> registry) {
+      super(PersistenceId.ofUniqueId("job-registry"));
+      this.registry = registry;
+    }
+
+    @Override
+    public State emptyState() {
+      return new State(Map.of());
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+      return RetentionCriteria.snapshotEvery(200, 2);
+    }
+
+    @Override
+    public SignalHandler<State> signalHandler() {
+      return newSignalHandlerBuilder()
+          .onSignal(RecoveryCompleted.instance(),
+              state -> registry.tell(new Recovered(state.running())))
+          .build();
+    }
+
+    @Override
+    public CommandHandler<Write, Event, State> commandHandler() {
+      return newCommandHandlerBuilder()
+          .forAnyState()
+          .onCommand(Write.class, w -> Effect()
+              .persist(new JobsChanged(w.changes()))
+              .thenRun(s -> registry.tell(Written.INSTANCE)))
+          .build();
+    }
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+      return newEventHandlerBuilder()
+          .forAnyState()
+          .onEvent(JobsChanged.class, (s, e) -> s.apply(e.changes()))
+          .onEvent(JobRegistered.class,
+              (s, e) -> s.apply(List.of(new Change(e.userId(), e.jobId(), true))))
+          .onEvent(JobUnregistered.class,
+              (s, e) -> s.apply(List.of(new Change(e.userId(), e.jobId(), false))))
+          .build();
+    }
   }
 }
