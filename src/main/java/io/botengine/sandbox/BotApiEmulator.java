@@ -72,6 +72,8 @@ import org.slf4j.LoggerFactory;
 public final class BotApiEmulator implements AutoCloseable {
   private final Map<Long, String> languages = new ConcurrentHashMap<>();
   private static final Logger log = LoggerFactory.getLogger(BotApiEmulator.class);
+  /** The name {@link #slowNext} knows file downloads by. */
+  public static final String FILE_DOWNLOAD = "file download";
 
   private static final long MAX_REQUEST_BYTES = 64L * 1024 * 1024;
   private static final long UPLOAD_LIMIT = 50L * 1024 * 1024;
@@ -481,7 +483,10 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
-  /** The next {@code times} calls of method are executed, but answered only after {@code delay}. */
+  /**
+   * The next {@code times} calls of method are executed, but answered only after {@code delay};
+   * {@link #FILE_DOWNLOAD} as the method delays file downloads ({@code /file/bot<token>/...}).
+   */
   public void slowNext(String method, int times, Duration delay) {
     String name = canonical(method);
     synchronized (lock) {
@@ -523,7 +528,12 @@ public final class BotApiEmulator implements AutoCloseable {
     String path = request.getUri().path();
     if (path.startsWith("/file/bot")) {
       request.discardEntityBytes(system);
-      return done(download(path.substring("/file/bot".length())));
+      Duration delay;
+      synchronized (lock) {
+        Deque<Duration> slow = delays.get(FILE_DOWNLOAD);
+        delay = slow == null ? null : slow.poll();
+      }
+      return later(done(download(path.substring("/file/bot".length()))), delay);
     }
     if (!path.startsWith("/bot")) {
       request.discardEntityBytes(system);
@@ -554,6 +564,11 @@ public final class BotApiEmulator implements AutoCloseable {
         BotApiParams.read(request, system, system.executionContext(), mapper, MAX_REQUEST_BYTES)
             .thenComposeAsync(params -> call(method, params), system.executionContext())
             .exceptionally(this::failure);
+    return later(answer, delay);
+  }
+
+  private CompletionStage<HttpResponse> later(
+      CompletionStage<HttpResponse> answer, Duration delay) {
     if (delay == null) {
       return answer;
     }

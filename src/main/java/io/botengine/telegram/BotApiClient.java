@@ -40,12 +40,16 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
  * Akka HTTP so that their size is capped while streaming. The token never appears in logs.
  */
 public final class BotApiClient implements TelegramGateway {
+  /** Files downloaded at once; more wait their turn ({@link BoundedCalls}). */
+  private static final int DOWNLOAD_CONNECTIONS = 32;
+
   private final ActorSystem<?> system;
   private final OkHttpTelegramClient client;
   private final OkHttpClient http;
   private final String fileBaseUrl;
   private final EngineSettings.Telegram settings;
   private final ConnectionPoolSettings downloadPool;
+  private final BoundedCalls downloads = new BoundedCalls(DOWNLOAD_CONNECTIONS);
 
   public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings) {
     this.system = system;
@@ -66,12 +70,13 @@ public final class BotApiClient implements TelegramGateway {
     TelegramUrl url = new TelegramUrl(base.getScheme(), base.getHost(), port, false);
     this.client = new OkHttpTelegramClient(http, settings.token(), url);
     this.fileBaseUrl = settings.apiUrl() + "/file/bot" + settings.token() + "/";
-    // Akka HTTP's default host pool queues only 32 requests: many users uploading at once would
-    // overflow it, so downloads get a pool of their own.
+    // Akka HTTP's host pool refuses requests past max-open-requests (BufferOverflowException): a
+    // burst of users uploading at once would be told to send their file again. Downloads get a
+    // pool of their own, and wait their turn here for one of its connections instead.
     this.downloadPool =
         ConnectionPoolSettings.create(system.classicSystem())
-            .withMaxConnections(32)
-            .withMaxOpenRequests(Integer.highestOneBit(Math.max(64, settings.clientMaxRequests() * 4)));
+            .withMaxConnections(DOWNLOAD_CONNECTIONS)
+            .withMaxOpenRequests(2 * DOWNLOAD_CONNECTIONS);
   }
 
   @Override
@@ -121,6 +126,10 @@ public final class BotApiClient implements TelegramGateway {
   }
 
   private CompletionStage<byte[]> fetch(String filePath, long maxBytes) {
+    return downloads.submit(() -> fetchNow(filePath, maxBytes));
+  }
+
+  private CompletionStage<byte[]> fetchNow(String filePath, long maxBytes) {
     HttpRequest request = HttpRequest.GET(fileBaseUrl + filePath);
     return Http.get(system)
         .singleRequest(request, Http.get(system).defaultClientHttpsContext(), downloadPool,

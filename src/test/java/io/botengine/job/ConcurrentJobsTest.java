@@ -2,6 +2,7 @@ package io.botengine.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.botengine.sandbox.BotApiEmulator;
 import io.botengine.sandbox.BotApiEmulator.Sent;
 import io.botengine.sandbox.RunnerScenario;
 import io.botengine.testing.EngineHarness;
@@ -35,7 +36,7 @@ class ConcurrentJobsTest {
   @Test
   void runs200ConcurrentJobsToTheEnd() {
     // Outputs are spaced so that all 200 streams are open at the same time.
-    RunnerScenario scenario = RunnerScenario.manyOutputs(OUTPUTS, Duration.ofSeconds(2));
+    RunnerScenario scenario = RunnerScenario.manyOutputs(OUTPUTS, Duration.ofSeconds(1));
     for (long user = 10_000; user < 10_000 + USERS; user++) {
       harness.runner.scenarioFor(user, scenario);
       harness.bot.sendText(user, "/cv", "ru");
@@ -53,5 +54,32 @@ class ConcurrentJobsTest {
           texts.subList(3, 3 + OUTPUTS + 1), "user " + user);
     }
     assertEquals(USERS, harness.runner.uploads().size());
+  }
+
+  @Test
+  void aBurstOfUploadsWaitsForTheDownloadConnectionsInsteadOfBeingRefused() {
+    // Files asked for faster than they arrive (each takes a second) wait for a connection: the
+    // benchmark saw Akka HTTP's pool refuse such a burst with "send the file again" (unit-tested
+    // in BoundedCallsTest; at this size the pool's queue of 256 held).
+    int users = 200;
+    long first = 20_000;
+    RunnerScenario scenario = RunnerScenario.manyOutputs(1, Duration.ZERO);
+    for (long user = first; user < first + users; user++) {
+      harness.runner.scenarioFor(user, scenario);
+      harness.bot.sendText(user, "/cv", "ru");
+    }
+    for (long user = first; user < first + users; user++) {
+      harness.awaitMessages(user, 1);
+    }
+    harness.bot.slowNext(BotApiEmulator.FILE_DOWNLOAD, users, Duration.ofSeconds(1));
+    for (long user = first; user < first + users; user++) {
+      harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
+    }
+    for (long user = first; user < first + users; user++) {
+      List<String> texts = harness.awaitMessages(user, 3 + 1 + 1, Duration.ofSeconds(90))
+          .stream().map(Sent::text).toList();
+      assertEquals(List.of("Вывод 1", "✅ Анализ завершён! Списано: 1 токен"),
+          texts.subList(3, 5), "user " + user + ": " + texts);
+    }
   }
 }
