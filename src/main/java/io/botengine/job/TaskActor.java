@@ -389,7 +389,10 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
     if (!recorded.ok()) {
       return onOutputSent(new OutputSent());
     }
-    log("output {} delivered", recorded.index());
+    // DEBUG: at INFO every output cost two log lines (here and in the user actor); the job's
+    // own lines (started, accepted, completed after N outputs) stay at INFO.
+    getContext().getLog().debug("user {} job {} task {}: output {} delivered", spec.userId(),
+        spec.jobId(), taskId, recorded.index());
     lastDelivered = Math.max(lastDelivered, recorded.index());
     delivering = null;
     return draining != null ? drained() : deliverNext();

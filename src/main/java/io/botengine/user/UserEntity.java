@@ -541,7 +541,7 @@ public final class UserEntity
     if (!state.hasJob(cmd.jobId()) || cmd.index() <= state.job().lastDelivered()) {
       return Effect().reply(cmd.replyTo(), Done.getInstance());
     }
-    context.getLog().info("user {} job {} task {}: output {} delivered", userId, cmd.jobId(),
+    context.getLog().debug("user {} job {} task {}: output {} delivered", userId, cmd.jobId(),
         state.job().taskId(), cmd.index());
     return Effect()
         .persist(new OutputDelivered(cmd.jobId(), cmd.index()))
