@@ -562,7 +562,9 @@ public final class BotApiEmulator implements AutoCloseable {
     }
     CompletionStage<HttpResponse> answer =
         BotApiParams.read(request, system, system.executionContext(), mapper, MAX_REQUEST_BYTES)
-            .thenComposeAsync(params -> call(method, params), system.executionContext())
+            // Runs where the parameters were read: on this thread for a body already in memory
+            // (no hop to another task), on the executor otherwise.
+            .thenCompose(params -> call(method, params))
             .exceptionally(this::failure);
     return later(answer, delay);
   }
