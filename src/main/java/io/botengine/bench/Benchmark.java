@@ -63,11 +63,11 @@ public final class Benchmark {
     DEFAULTS.put("d.rate", "30");
     DEFAULTS.put("d.chat-rate", "0");
     DEFAULTS.put("d.chat-burst", "3");
-    DEFAULTS.put("warmup.users", "100");
+    DEFAULTS.put("warmup.users", "1000");
     DEFAULTS.put("warmup.outputs", "50");
     DEFAULTS.put("limit.levels", "4,16,64,256");
     DEFAULTS.put("limit.seconds", "5");
-    DEFAULTS.put("heap", "4g");
+    DEFAULTS.put("heap", "2g");
     DEFAULTS.put("jvm", "");
     DEFAULTS.put("timeout", "30m");
     DEFAULTS.put("out", "target/bench");
