@@ -52,7 +52,7 @@ public final class Benchmark {
   static {
     DEFAULTS.put("a.users", "1000");
     DEFAULTS.put("a.outputs", "50");
-    DEFAULTS.put("a-paced.load", "0.5");
+    DEFAULTS.put("a-paced.load", "0.25,0.5");
     DEFAULTS.put("a-paced.pacing", "2s");
     DEFAULTS.put("b.streams", "10000");
     DEFAULTS.put("b.outputs", "6");
@@ -207,12 +207,18 @@ public final class Benchmark {
       }
       case "a-paced" -> {
         int users = users("a.users");
-        Duration pacing = Double.isNaN(ceilingA)
-            ? duration("a-paced.pacing")
-            : Duration.ofMillis(Math.max(1,
-                Math.round(users / (Double.parseDouble(settings.get("a-paced.load")) * ceilingA)
-                    * 1000)));
-        rows.add(engineRun("a-paced", users, count("a.outputs"), pacing, 0, true, null));
+        // Without (a)'s ceiling in this run, once at the fixed a-paced.pacing.
+        String[] loads = Double.isNaN(ceilingA) ? new String[] {"0"}
+            : settings.get("a-paced.load").split(",");
+        for (String load : loads) {
+          Duration pacing = Double.isNaN(ceilingA)
+              ? duration("a-paced.pacing")
+              : Duration.ofMillis(Math.max(1,
+                  Math.round(users / (Double.parseDouble(load) * ceilingA) * 1000)));
+          String name = Double.isNaN(ceilingA) ? "a-paced"
+              : String.format(Locale.ROOT, "a-paced %.0f%%", 100 * Double.parseDouble(load));
+          rows.add(engineRun(name, users, count("a.outputs"), pacing, 0, true, null));
+        }
       }
       case "b" -> rows.add(engineRun("b", users("b.streams"), count("b.outputs"),
           duration("b.pacing"), 0, false, duration("b.hold")));
@@ -272,7 +278,8 @@ public final class Benchmark {
     Duration timeout = duration("timeout");
     BotApiEmulator bot = BotApiEmulator.start(system, "127.0.0.1", 0, TOKEN);
     RunnerEmulator runner = RunnerEmulator.start(system, "127.0.0.1", 0, RUNNER_KEY);
-    Path dir = out.resolve(name + "-" + System.currentTimeMillis());
+    String file = name.replaceAll("[^A-Za-z0-9-]+", "-");
+    Path dir = out.resolve(file + "-" + System.currentTimeMillis());
     Map<String, String> engineSettings = new LinkedHashMap<>();
     engineSettings.put("bot.telegram.token", TOKEN);
     engineSettings.put("bot.telegram.api-url", bot.baseUrl());
@@ -292,7 +299,7 @@ public final class Benchmark {
     engineSettings.put("akka.coordinated-shutdown.exit-jvm", "off");
     List<String> jvm =
         settings.get("jvm").isBlank() ? List.of() : List.of(settings.get("jvm").split(" +"));
-    Path log = out.resolve(name + ".log");
+    Path log = out.resolve(file + ".log");
     EngineProcess engine = EngineProcess.start(engineSettings, settings.get("heap"), jvm, log);
     this.engine = engine;
     this.engineLog = log;
@@ -339,6 +346,15 @@ public final class Benchmark {
       }
       taskOf.keySet().retainAll(Set.copyOf(ids));
       Recorder.Latency latency = rec.latency(taskOf);
+      if (users > 1 && outputs > 1) {
+        long allStarted = rec.lastFirstFrame(taskOf);
+        runNotes.add(String.format(Locale.ROOT,
+            "%s: latency p50 / p95 / p99 ms of each job's first output %s; of the others %s;"
+                + " of the outputs whose frame left after every job had started %s", name,
+            percentiles(rec.latency(taskOf, 1, 1, Long.MIN_VALUE)),
+            percentiles(rec.latency(taskOf, 2, outputs, Long.MIN_VALUE)),
+            percentiles(rec.latency(taskOf, 1, outputs, allStarted))));
+      }
       Recorder.Faults faults = rec.faults(ids);
       double heapPerJob = liveHeap.get() < 0 ? Double.NaN
           : (liveHeap.get() - before.heap()) / 1024.0 / users;
@@ -525,6 +541,11 @@ public final class Benchmark {
         settings.get("heap"),
         LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 16)));
     return t.toString();
+  }
+
+  private static String percentiles(Recorder.Latency l) {
+    return l.count() == 0 ? "(none)" : String.format(Locale.ROOT, "%s / %s / %s (%d)",
+        ms(l.p50()), ms(l.p95()), ms(l.p99()), l.count());
   }
 
   private static String ms(double value) {

@@ -141,6 +141,14 @@ final class Recorder {
 
   /** Frame-written to request-received times of every delivered output of these users. */
   Latency latency(Map<Long, String> taskOf) {
+    return latency(taskOf, 1, outputs, Long.MIN_VALUE);
+  }
+
+  /**
+   * The same, over outputs {@code from}..{@code to} of each job whose frame was written at or
+   * after {@code notBefore} (System.nanoTime).
+   */
+  Latency latency(Map<Long, String> taskOf, int from, int to, long notBefore) {
     long[] values = new long[(int) Math.min(Integer.MAX_VALUE - 8, delivered.get())];
     int n = 0;
     for (Map.Entry<Long, String> e : taskOf.entrySet()) {
@@ -150,8 +158,8 @@ final class Recorder {
         continue;
       }
       synchronized (t) {
-        for (int i = 1; i <= outputs; i++) {
-          if (t.arrived[i] != 0 && out[i] != 0 && n < values.length) {
+        for (int i = from; i <= Math.min(to, outputs); i++) {
+          if (t.arrived[i] != 0 && out[i] != 0 && out[i] >= notBefore && n < values.length) {
             values[n++] = t.arrived[i] - out[i];
           }
         }
@@ -208,5 +216,17 @@ final class Recorder {
     long total() {
       return missing + duplicates + outOfOrder + notCompleted;
     }
+  }
+
+  /** When the last of these jobs had its first frame written (System.nanoTime); 0 if none. */
+  long lastFirstFrame(Map<Long, String> taskOf) {
+    long last = 0;
+    for (String task : taskOf.values()) {
+      long[] out = written.get(task);
+      if (out != null && out.length > 1 && out[1] != 0) {
+        last = Math.max(last, out[1]);
+      }
+    }
+    return last;
   }
 }
