@@ -5,6 +5,7 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.settings.ConnectionPoolSettings;
+import io.botengine.BoundedCalls;
 import io.botengine.EngineSettings;
 import java.io.ByteArrayInputStream;
 import java.net.URI;

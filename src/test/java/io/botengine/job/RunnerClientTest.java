@@ -35,8 +35,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -82,6 +84,24 @@ class RunnerClientTest {
   }
 
   // Upload
+
+  @Test
+  void manyMoreUploadsAtOnceThanThePoolQueuesWaitTheirTurnInsteadOfFailing() throws Exception {
+    // Akka's pool refuses requests past max-open-requests (BufferOverflowException): the client
+    // hands it no more than it has connections.
+    RunnerClient small = client(FAST
+        + ", request-pool { max-connections = 2, max-open-requests = 4 }");
+    List<CompletableFuture<Upload>> uploads = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      long user = users.incrementAndGet();
+      uploads.add(small.upload(user, "cv.pdf", CV).toCompletableFuture());
+    }
+    Set<String> tasks = new HashSet<>();
+    for (CompletableFuture<Upload> upload : uploads) {
+      tasks.add(upload.get(60, TimeUnit.SECONDS).taskId());
+    }
+    assertEquals(200, tasks.size());
+  }
 
   @Test
   void uploadsTheFileAndTheUserAndReturnsTheTask() throws Exception {

@@ -1,4 +1,4 @@
-package io.botengine.telegram;
+package io.botengine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.botengine.telegram;
+package io.botengine;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -10,19 +10,19 @@ import java.util.function.Supplier;
  * order, without a bound (each waiting call is a user waiting for it). Nothing blocks: a call
  * starts on the thread that submits it or on the one that completes an earlier call.
  */
-final class BoundedCalls {
+public final class BoundedCalls {
   private final int limit;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int running;
 
-  BoundedCalls(int limit) {
+  public BoundedCalls(int limit) {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1: " + limit);
     }
     this.limit = limit;
   }
 
-  <T> CompletionStage<T> submit(Supplier<? extends CompletionStage<T>> call) {
+  public <T> CompletionStage<T> submit(Supplier<? extends CompletionStage<T>> call) {
     CompletableFuture<T> result = new CompletableFuture<>();
     Runnable start = () -> {
       CompletionStage<T> stage;
@@ -56,7 +56,7 @@ final class BoundedCalls {
   }
 
   /** Calls running now, and waiting for their turn. */
-  synchronized int[] load() {
+  public synchronized int[] load() {
     return new int[] {running, waiting.size()};
   }
 
