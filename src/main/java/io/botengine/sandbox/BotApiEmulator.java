@@ -528,12 +528,8 @@ public final class BotApiEmulator implements AutoCloseable {
     String path = request.getUri().path();
     if (path.startsWith("/file/bot")) {
       request.discardEntityBytes(system);
-      Duration delay;
-      synchronized (lock) {
-        Deque<Duration> slow = delays.get(FILE_DOWNLOAD);
-        delay = slow == null ? null : slow.poll();
-      }
-      return later(done(download(path.substring("/file/bot".length()))), delay);
+      return later(done(download(path.substring("/file/bot".length()))),
+          nextDelay(FILE_DOWNLOAD));
     }
     if (!path.startsWith("/bot")) {
       request.discardEntityBytes(system);
@@ -552,8 +548,7 @@ public final class BotApiEmulator implements AutoCloseable {
       callLog.add(method);
       Deque<Failure> queue = faults.get(method);
       fault = queue == null ? null : queue.poll();
-      Deque<Duration> slow = delays.get(method);
-      delay = slow == null ? null : slow.poll();
+      delay = nextDelay(method);
     }
     log.debug("Bot API call {}", method);
     if (fault != null || !METHODS.containsValue(method)) {
@@ -567,6 +562,14 @@ public final class BotApiEmulator implements AutoCloseable {
             .thenCompose(params -> call(method, params))
             .exceptionally(this::failure);
     return later(answer, delay);
+  }
+
+  /** The delay slowNext queued for the next call of {@code name}, or null. */
+  private Duration nextDelay(String name) {
+    synchronized (lock) {
+      Deque<Duration> slow = delays.get(name);
+      return slow == null ? null : slow.poll();
+    }
   }
 
   private CompletionStage<HttpResponse> later(
