@@ -18,6 +18,14 @@ public record Inbound(
   /** A document as Telegram describes it before download; {@code size} is what Telegram reports. */
   public record Document(String fileId, String fileName, String mimeType, long size) {}
 
+  /**
+   * True for a private chat with the user (Telegram gives a private chat the user's own id); false
+   * for groups, supergroups and channels, where the bot never shows account data or results.
+   */
+  public boolean isPrivate() {
+    return chatId == userId;
+  }
+
   /** The bot command in the text ("/cv@my_bot args" gives "/cv"), or empty. */
   public String command() {
     if (text == null || !text.startsWith("/")) {

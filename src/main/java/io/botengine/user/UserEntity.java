@@ -146,7 +146,10 @@ public final class UserEntity
   /** Everything that ever happened to a user, in the journal. */
   public sealed interface Event extends JsonSerializable {}
 
-  /** First contact. */
+  /**
+   * First contact. {@code chatId} is where the user first wrote; replies go to the chat each update
+   * comes from, never here.
+   */
   public record UserRegistered(long chatId, String language, Instant at) implements Event {}
 
   /** The user's Telegram language changed; texts follow it. */
@@ -180,8 +183,13 @@ public final class UserEntity
   /** The account was unblocked. */
   public record AccountUnblocked(Instant at) implements Event {}
 
-  /** A valid file started a job; its cost is reserved. The file's bytes are not in the journal. */
-  public record JobStarted(String jobId, long cost, String fileName, Instant at) implements Event {}
+  /**
+   * A valid file started a job; its cost is reserved. Its results go to {@code chatId}, the private
+   * chat it was started from (0 in events written before it was recorded: the user's private chat).
+   * The file's bytes are not in the journal.
+   */
+  public record JobStarted(String jobId, long cost, String fileName, Instant at, long chatId)
+      implements Event {}
 
   /** The Runner accepted the upload under {@code taskId}. */
   public record JobAccepted(String jobId, String taskId, int queuePosition) implements Event {}
@@ -266,13 +274,13 @@ public final class UserEntity
             context,
             new JobLauncher.JobSpec(
                 Long.parseLong(userId),
-                state.chatId(),
+                chatOf(job),
                 job.jobId(),
                 job.taskId(),
                 null,
                 null,
                 job.lastDelivered(),
-                outbox(state.chatId(), state.language())));
+                outbox(chatOf(job), state.language())));
   }
 
   // ---------------------------------------------------------------- commands
@@ -305,10 +313,13 @@ public final class UserEntity
   private final class Plan {
     final List<Event> events = new ArrayList<>();
     final List<Runnable> after = new ArrayList<>();
+    final long chatId;
     UserState state;
 
-    Plan(UserState state) {
+    /** {@code chatId}: where what the plan says goes (the update's chat, or the job's). */
+    Plan(UserState state, long chatId) {
       this.state = state;
+      this.chatId = chatId;
     }
 
     Plan persist(Event event) {
@@ -322,7 +333,6 @@ public final class UserEntity
     }
 
     Plan send(Outgoing message) {
-      long chatId = state.chatId();
       String language = state.language();
       after.add(() -> outbox(chatId, language).tell(ChatOutbox.Send.of(message)));
       return this;
@@ -355,7 +365,7 @@ public final class UserEntity
       context.getLog().debug("user {}: update {} already handled", userId, u.updateId());
       return Effect().reply(cmd.replyTo(), StatusReply.ack());
     }
-    Plan plan = new Plan(state);
+    Plan plan = new Plan(state, u.chatId());
     if (!state.registered()) {
       Instant now = deps.clock().instant();
       plan.persist(new UserRegistered(u.chatId(), u.languageCode(), now));
@@ -365,6 +375,9 @@ public final class UserEntity
       }
     } else if (u.languageCode() != null && !u.languageCode().equals(state.language())) {
       plan.persist(new LanguageChanged(u.languageCode()));
+    }
+    if (!u.isPrivate()) {
+      return onGroupUpdate(plan, u, cmd.replyTo());
     }
     if (state.unreachable()) {
       long chatId = u.chatId();
@@ -387,6 +400,21 @@ public final class UserEntity
     context.getLog().info(
         "user {} update {}: {} -> {}", userId, u.updateId(), describe(u), plan.state.stage());
     return plan.reply(cmd.replyTo());
+  }
+
+  /**
+   * The flow is private: in a group a command or a document is answered with a pointer to the
+   * private chat, never with account data, prompts or results; other group messages get no answer.
+   */
+  private ReplyEffect<Event, UserState> onGroupUpdate(
+      Plan plan, Inbound u, ActorRef<StatusReply<Done>> replyTo) {
+    plan.persist(new UpdateAccepted(u.updateId()));
+    if (!u.command().isEmpty() || u.document() != null) {
+      plan.say(texts(plan.state).get("group.private-only"));
+    }
+    context.getLog().info("user {} update {}: {} in group chat {}", userId, u.updateId(),
+        describe(u), u.chatId());
+    return plan.reply(replyTo);
   }
 
   private void onCv(Plan plan) {
@@ -420,7 +448,7 @@ public final class UserEntity
 
   private void cancelJob(Plan plan) {
     UserState.Job job = plan.state.job();
-    long chatId = plan.state.chatId();
+    long chatId = chatOf(job);
     context.getLog().info("user {} job {} task {}: cancelled by user", userId, job.jobId(),
         job.taskId());
     plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
@@ -469,7 +497,7 @@ public final class UserEntity
     context.getLog().warn("user {} update {}: file download failed: {}", userId,
         cmd.update().updateId(), cmd.reason());
     Texts t = texts(state);
-    return new Plan(state)
+    return new Plan(state, cmd.update().chatId())
         .persist(new UpdateAccepted(cmd.update().updateId()))
         .say(cmd.tooLarge() ? t.get("file.too-large") : t.get("file.download-failed"))
         .reply(cmd.replyTo());
@@ -480,7 +508,7 @@ public final class UserEntity
     if (state.seen(u.updateId(), deps.user().dedupWindow())) {
       return Effect().reply(cmd.replyTo(), StatusReply.ack());
     }
-    Plan plan = new Plan(state).persist(new UpdateAccepted(u.updateId()));
+    Plan plan = new Plan(state, u.chatId()).persist(new UpdateAccepted(u.updateId()));
     Texts t = texts(state);
     if (state.stage() != Stage.WAITING_FOR_FILE) {
       if (state.stage() == Stage.PROCESSING) {
@@ -510,9 +538,9 @@ public final class UserEntity
     String jobId = UUID.randomUUID().toString();
     String fileName = u.document().fileName() == null ? "cv" : u.document().fileName();
     long cost = deps.billing().cvCost();
-    plan.persist(new JobStarted(jobId, cost, fileName, deps.clock().instant()))
+    long chatId = u.chatId();
+    plan.persist(new JobStarted(jobId, cost, fileName, deps.clock().instant(), chatId))
         .say(t.get("job.analyzing"));
-    long chatId = plan.state.chatId();
     String language = plan.state.language();
     plan.then(() -> {
       context.getLog().info("user {} job {}: started, {} reserved", userId, jobId, cost);
@@ -531,7 +559,7 @@ public final class UserEntity
         userId, cmd.jobId(), cmd.taskId(), cmd.queuePosition());
     return Effect()
         .persist(new JobAccepted(cmd.jobId(), cmd.taskId(), cmd.queuePosition()))
-        .thenRun(s -> outbox(s.chatId(), s.language()).tell(new ChatOutbox.Send(
+        .thenRun(s -> outbox(chatOf(s.job()), s.language()).tell(new ChatOutbox.Send(
             Outgoing.Text.plain(texts(s).get("job.queued", cmd.queuePosition())),
             cmd.jobId(), null)))
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
@@ -559,7 +587,7 @@ public final class UserEntity
     String text = charged > 0 ? t.get("job.succeeded", t.tokens(charged)) : t.get("job.succeeded-free");
     context.getLog().info("user {} job {} task {}: succeeded, charged {} under {}", userId,
         job.jobId(), job.taskId(), charged, key);
-    return new Plan(state)
+    return new Plan(state, chatOf(job))
         .persist(new JobSucceeded(job.jobId(), job.taskId(), charged, key, deps.clock().instant()))
         .say(text)
         .noReply();
@@ -580,7 +608,7 @@ public final class UserEntity
         };
     context.getLog().info("user {} job {} task {}: ended {}, reservation released", userId,
         cmd.jobId(), state.job().taskId(), cmd.outcome());
-    return new Plan(state)
+    return new Plan(state, chatOf(state.job()))
         .persist(new JobEnded(cmd.jobId(), cmd.outcome(), deps.clock().instant()))
         .say(text)
         .noReply();
@@ -622,9 +650,14 @@ public final class UserEntity
       return Effect().noReply();
     }
     ChatOutbox.Unreachable r = cmd.report();
+    if (r.chatId() != privateChat()) {
+      context.getLog().info("user {}: group chat {} cannot be reached ({} {})", userId, r.chatId(),
+          r.code(), r.reason());
+      return Effect().noReply();
+    }
     context.getLog().warn("user {}: chat {} cannot be reached ({} {})", userId, r.chatId(),
         r.code(), r.reason());
-    Plan plan = new Plan(state)
+    Plan plan = new Plan(state, r.chatId())
         .persist(new ChatBecameUnreachable(r.code(), r.reason(), deps.clock().instant()));
     UserState.Job job = state.job();
     if (job != null) {
@@ -713,7 +746,7 @@ public final class UserEntity
     } else if (event instanceof AccountUnblocked) {
       return s.withAccount(s.account().withBlocked(false));
     } else if (event instanceof JobStarted e) {
-      return s.withJob(new UserState.Job(e.jobId(), null, e.cost(), 0, e.at()))
+      return s.withJob(new UserState.Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId()))
           .withAccount(s.account().reserve(e.cost()));
     } else if (!(event instanceof JobAccepted || event instanceof OutputDelivered
         || event instanceof JobSucceeded || event instanceof JobEnded)) {
@@ -772,6 +805,16 @@ public final class UserEntity
     return a.reserved() > 0
         ? t.get("balance.reserved", t.tokens(a.balance()), sub, t.tokens(a.reserved()))
         : t.get("balance", t.tokens(a.balance()), sub);
+  }
+
+  /** The user's private chat: Telegram gives it the user's own id. */
+  private long privateChat() {
+    return Long.parseLong(userId);
+  }
+
+  /** Where a job's results go: the chat it was started from (older journals: the private chat). */
+  private long chatOf(UserState.Job job) {
+    return job.chatId() != 0 ? job.chatId() : privateChat();
   }
 
   private static Texts texts(UserState s) {

@@ -30,15 +30,17 @@ public record UserState(
 
   /**
    * The running job: our id, the Runner's task id once the upload was accepted, the reserved cost,
-   * and the highest output index already delivered to the user (0 before the first).
+   * the highest output index already delivered to the user (0 before the first), and the chat it
+   * was started from, where its results go (0 in snapshots written before it was recorded).
    */
-  public record Job(String jobId, String taskId, long cost, long lastDelivered, Instant startedAt) {
+  public record Job(
+      String jobId, String taskId, long cost, long lastDelivered, Instant startedAt, long chatId) {
     Job accepted(String runnerTaskId) {
-      return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt);
+      return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId);
     }
 
     Job delivered(long index) {
-      return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt);
+      return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt, chatId);
     }
   }
 

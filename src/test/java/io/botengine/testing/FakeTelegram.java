@@ -4,6 +4,7 @@ import akka.actor.typed.ActorRef;
 import io.botengine.telegram.Outgoing;
 import io.botengine.telegram.TelegramGateway;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +29,7 @@ public final class FakeTelegram implements TelegramGateway {
   private final ActorRef<Download> downloads;
   private final Map<String, byte[]> files = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
+  private final Set<Long> refused = ConcurrentHashMap.newKeySet();
 
   public FakeTelegram(ActorRef<Sent> sent, ActorRef<Download> downloads) {
     this.sent = sent;
@@ -38,8 +40,17 @@ public final class FakeTelegram implements TelegramGateway {
     files.put(fileId, content);
   }
 
+  /** From now on every send to {@code chatId} fails as Telegram's 403 "bot was kicked". */
+  public void refuse(long chatId) {
+    refused.add(chatId);
+  }
+
   @Override
   public CompletionStage<Long> send(long chatId, Outgoing message) {
+    if (refused.contains(chatId)) {
+      return CompletableFuture.failedFuture(
+          new Failure(403, "Forbidden: bot was kicked from the group chat", null));
+    }
     sent.tell(new Sent(chatId, message));
     return CompletableFuture.completedFuture(ids.incrementAndGet());
   }

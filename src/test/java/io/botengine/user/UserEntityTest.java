@@ -180,6 +180,98 @@ class UserEntityTest {
     assertEquals("💰 Balance: 1 token\n📅 Subscription: none", nextText());
   }
 
+  // ------------------------------------------------------------------ privacy: which chat
+
+  private static final long GROUP = -1_001_234_567_890L;
+  private static final String POINTER =
+      "🔒 Я работаю только в личном чате: там ваш баланс, файлы и результаты не видны никому. "
+          + "Напишите мне в личные сообщения.";
+
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<Command, Event, UserState, StatusReply<Done>>
+      inChat(long chatId, String text, Inbound.Document document) {
+    Inbound u = new Inbound(updateIds.incrementAndGet(), USER, chatId, "ru", text, document);
+    return kit.runCommand(replyTo -> new UserEntity.HandleUpdate(u, replyTo));
+  }
+
+  private void expectSent(long chatId, String text) {
+    FakeTelegram.Sent message = sent.receiveMessage();
+    assertEquals(chatId, message.chatId(), "chat of: " + message.text());
+    assertEquals(text, message.text());
+  }
+
+  @Test
+  void answersCommandsInAGroupOnlyWithAPointerToThePrivateChat() {
+    inChat(GROUP, "/start@cv_bot", null);
+    expectSent(GROUP, POINTER);
+    inChat(GROUP, "/balance@cv_bot", null);
+    expectSent(GROUP, POINTER);
+    var cv = inChat(GROUP, "/cv@cv_bot", null);
+    expectSent(GROUP, POINTER);
+    assertEquals(UserState.Stage.IDLE, cv.state().stage());
+    inChat(GROUP, "hello everyone", null);
+    expectNoMessage();
+    assertEquals(1, kit.getState().account().balance());
+  }
+
+  @Test
+  void sendsPromptOutputsAndResultToThePrivateChatOfAUserFirstSeenInAGroup() {
+    inChat(GROUP, "/start@cv_bot", null);
+    expectSent(GROUP, POINTER);
+    inChat(USER, "/balance", null);
+    expectSent(USER, "💰 Баланс: 1 токен\n📅 Подписка: не оформлена");
+    inChat(USER, "/cv", null);
+    assertEquals(USER, sent.receiveMessage().chatId());
+    var fromGroup = inChat(GROUP, null, new Inbound.Document("f-ok", "cv.txt", "text/plain", 40));
+    expectSent(GROUP, POINTER);
+    downloads.expectNoMessage(Duration.ofMillis(100));
+    assertEquals(UserState.Stage.WAITING_FOR_FILE, fromGroup.state().stage());
+
+    telegram.file("f-ok", "Иван Иванов, Java developer".getBytes(StandardCharsets.UTF_8));
+    inChat(USER, null, new Inbound.Document("f-ok", "cv.txt", "text/plain", 40));
+    expectSent(USER, "🔄 Анализирую ваше резюме...");
+    ProbeJobs.Call start = jobs.receiveMessage();
+    assertEquals(USER, start.spec().chatId());
+    TestProbe<Done> ack = testKit.createTestProbe();
+    kit.runCommand(new UserEntity.TaskAccepted(start.jobId(), "task-1", 3, ack.ref()));
+    expectSent(USER, "Файл получен. Позиция в очереди: 3");
+    kit.runCommand(new UserEntity.TaskSucceeded(start.jobId()));
+    expectSent(USER, "✅ Анализ завершён! Списано: 1 токен");
+    kit.restart();
+    expectNoMessage();
+  }
+
+  @Test
+  void resumesAJobOfAnOlderJournalInThePrivateChatNotWhereTheUserFirstWrote() {
+    Instant at = clock.instant();
+    kit.persistenceTestKit().persistForRecovery(
+        "User|" + USER,
+        List.of(
+            new UserEntity.UserRegistered(GROUP, "ru", at),
+            new UserEntity.TokensCredited(1, "welcome", "welcome", at),
+            new UserEntity.FileRequested(at),
+            new UserEntity.JobStarted("job-old", 1, "cv.txt", at, 0),
+            new UserEntity.JobAccepted("job-old", "task-old", 1)));
+    kit.restart();
+    ProbeJobs.Call resume = jobs.receiveMessage();
+    assertEquals("task-old", resume.spec().taskId());
+    assertEquals(USER, resume.spec().chatId());
+    kit.runCommand(new UserEntity.TaskSucceeded("job-old"));
+    expectSent(USER, "✅ Анализ завершён! Списано: 1 токен");
+  }
+
+  @Test
+  void aGroupThatRemovedTheBotNeitherCancelsThePrivateJobNorSilencesThePrivateChat() {
+    String jobId = startJob();
+    telegram.refuse(GROUP);
+    inChat(GROUP, "/balance@cv_bot", null);
+    jobs.expectNoMessage(Duration.ofMillis(300));
+    assertFalse(kit.getState().unreachable());
+    assertEquals(jobId, kit.getState().job().jobId());
+    inChat(USER, "/balance", null);
+    expectSent(USER, "💰 Баланс: 1 токен (зарезервировано для текущего анализа: 1 токен)\n"
+        + "📅 Подписка: не оформлена");
+  }
+
   // ------------------------------------------------------------------ access
 
   @Test
