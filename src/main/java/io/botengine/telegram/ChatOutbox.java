@@ -24,7 +24,8 @@ import java.util.Set;
  * rejected markup is resent as plain text; 5xx and network errors are retried with backoff and
  * then given up, with one notice to the user; any other 4xx means the chat cannot be reached
  * (bot blocked, chat gone): everything for it is dropped until {@link Resume}, and the owner is
- * told once. Each sender hears when its message is done. Lives as a child of the user actor.
+ * told once. Each sender hears when its message is done. A reply equal to one still queued is not
+ * queued again. Lives as a child of the user actor.
  */
 public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
 
@@ -150,6 +151,11 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
       ack(send);
       return this;
     }
+    if (isRepeatedNotice(send)) {
+      getContext().getLog().debug("chat {}: the same notice is already queued; not queued again",
+          chatId);
+      return this;
+    }
     if (send.message() instanceof Outgoing.Typing) {
       boolean queued = !queue.isEmpty() && queue.peekFirst().message() instanceof Outgoing.Typing;
       if (!queued) {
@@ -159,6 +165,22 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
       queue.addLast(send);
     }
     return inFlight == null ? next() : this;
+  }
+
+  /**
+   * A reply that is not a job's and equals one still waiting in the queue (a user sending many
+   * documents during a job is told "still running" once per queued notice, not once per document).
+   */
+  private boolean isRepeatedNotice(Send send) {
+    if (send.jobId() != null || send.ackTo() != null || send.idTo() != null) {
+      return false;
+    }
+    for (Send queued : queue) {
+      if (queued.jobId() == null && queued.message().equals(send.message())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Behavior<Command> onDropJob(DropJob drop) {
