@@ -3,7 +3,9 @@ package io.botengine.user;
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.BackoffSupervisorStrategy;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -28,11 +30,9 @@ import io.botengine.telegram.Inbound;
 import io.botengine.telegram.Outgoing;
 import io.botengine.telegram.TelegramGateway;
 import io.botengine.telegram.Texts;
-import io.botengine.user.UserState.Stage;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,6 +54,10 @@ public final class UserEntity
       EntityTypeKey.create(Command.class, "User");
 
   static final String WELCOME_KEY = "welcome";
+
+  /** A journal that fails a write or a replay restarts the user, with backoff, instead of stopping it. */
+  static final BackoffSupervisorStrategy JOURNAL_FAILURE =
+      SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2);
 
   // ---------------------------------------------------------------- protocol
 
@@ -161,8 +165,11 @@ public final class UserEntity
   /** The user wrote again after the chat was unreachable. */
   public record ChatBecameReachable(Instant at) implements Event {}
 
-  /** An update was handled; later deliveries of it are dropped. */
-  public record UpdateAccepted(long updateId) implements Event {}
+  /**
+   * An update was handled; later deliveries of it are dropped. {@code window}: how many update ids
+   * the user keeps (0 in events written before it was recorded: the default of that time).
+   */
+  public record UpdateAccepted(long updateId, int window) implements Event {}
 
   /** /cv passed the access check: the bot waits for the file. */
   public record FileRequested(Instant at) implements Event {}
@@ -232,14 +239,16 @@ public final class UserEntity
   private final ActorContext<Command> context;
   private final String userId;
   private final Deps deps;
+  private final EventHandler<UserState, Event> events;
   private final Map<Long, ActorRef<ChatOutbox.Command>> outboxes = new HashMap<>();
   private int outboxesDraining;
 
   private UserEntity(ActorContext<Command> context, String userId, Deps deps) {
-    super(PersistenceId.of(ENTITY_KEY.name(), userId));
+    super(PersistenceId.of(ENTITY_KEY.name(), userId), JOURNAL_FAILURE);
     this.context = context;
     this.userId = userId;
     this.deps = deps;
+    this.events = eventHandler();
   }
 
   @Override
@@ -252,16 +261,18 @@ public final class UserEntity
     return RetentionCriteria.snapshotEvery(deps.user().snapshotEvery(), 2);
   }
 
+
   @Override
   public SignalHandler<UserState> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::onRecovered).build();
   }
 
+  /** A job still running is resumed from the next undelivered output. */
   private void onRecovered(UserState state) {
-    if (state.stage() != Stage.PROCESSING || state.job() == null) {
+    UserState.Job job = state.job();
+    if (job == null) {
       return;
     }
-    UserState.Job job = state.job();
     if (job.taskId() == null) {
       context.getSelf().tell(new UploadLost(job.jobId()));
       return;
@@ -269,47 +280,55 @@ public final class UserEntity
     context.getLog().info(
         "user {} job {} task {}: resuming after index {}",
         userId, job.jobId(), job.taskId(), job.lastDelivered());
-    deps.jobs()
-        .start(
-            context,
-            new JobLauncher.JobSpec(
-                Long.parseLong(userId),
-                chatOf(job),
-                job.jobId(),
-                job.taskId(),
-                null,
-                null,
-                job.lastDelivered(),
-                outbox(chatOf(job), state.language())));
+    deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatOf(job),
+        job.jobId(), job.taskId(), null, null, job.lastDelivered(),
+        outbox(chatOf(job), state.language())));
   }
 
-  // ---------------------------------------------------------------- commands
+  // ---------------------------------------------------------------- commands, state by state
 
   @Override
   public CommandHandlerWithReply<Command, Event, UserState> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, UserState> b = newCommandHandlerWithReplyBuilder();
-    b.forAnyState()
-        .onCommand(HandleUpdate.class, this::onUpdate)
-        .onCommand(FileFetched.class, this::onFileFetched)
-        .onCommand(FileNotFetched.class, this::onFileNotFetched)
-        .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summaryOk(s)))
-        .onCommand(Credit.class, this::onCredit)
-        .onCommand(SetSubscription.class, this::onSetSubscription)
-        .onCommand(SetBlocked.class, this::onSetBlocked)
+
+    b.forState(UserState::idle)
+        .onCommand(HandleUpdate.class, (s, c) -> onUpdate(s, c, this::onUpdateWhileIdle))
+        .onCommand(FileFetched.class, this::onFileNoLongerExpected);
+
+    b.forState(UserState::waitingForFile)
+        .onCommand(HandleUpdate.class, (s, c) -> onUpdate(s, c, this::onUpdateWhileWaiting))
+        .onCommand(FileFetched.class, this::onFileFetched);
+
+    b.forState(UserState::processing)
+        .onCommand(HandleUpdate.class, (s, c) -> onUpdate(s, c, this::onUpdateWhileProcessing))
+        .onCommand(FileFetched.class, this::onFileNoLongerExpected)
         .onCommand(TaskAccepted.class, this::onTaskAccepted)
         .onCommand(RecordDelivery.class, this::onRecordDelivery)
         .onCommand(TaskSucceeded.class, this::onTaskSucceeded)
         .onCommand(TaskFailed.class, this::onTaskFailed)
         .onCommand(UploadLost.class, this::onUploadLost)
+        .onCommand(Stop.class, this::onStopWhileProcessing);
+
+    b.forAnyState()
+        .onCommand(FileNotFetched.class, this::onFileNotFetched)
+        .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summaryOk(s)))
+        .onCommand(Credit.class, this::onCredit)
+        .onCommand(SetSubscription.class, this::onSetSubscription)
+        .onCommand(SetBlocked.class, this::onSetBlocked)
         .onCommand(ChatUnreachable.class, this::onChatUnreachable)
-        .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.job() != null))
-        .onCommand(Stop.class, this::onStop)
+        .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.processing()))
+        .onCommand(TaskAccepted.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
+        .onCommand(RecordDelivery.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
+        .onCommand(TaskSucceeded.class, (s, c) -> Effect().noReply())
+        .onCommand(TaskFailed.class, (s, c) -> Effect().noReply())
+        .onCommand(UploadLost.class, (s, c) -> Effect().noReply())
+        .onCommand(Stop.class, (s, c) -> drainOutboxes())
         .onCommand(ReadyToStop.class, (s, c) -> drainOutboxes())
         .onCommand(OutboxDrained.class, this::onOutboxDrained);
     return b.build();
   }
 
-  /** Events to persist and what to do once they are. */
+  /** Events to persist, what to say (to {@link #chatId}) and what to do once they are. */
   private final class Plan {
     final List<Event> events = new ArrayList<>();
     final List<Runnable> after = new ArrayList<>();
@@ -324,8 +343,16 @@ public final class UserEntity
 
     Plan persist(Event event) {
       events.add(event);
-      state = apply(state, event);
+      state = UserEntity.this.events.apply(state, event);
       return this;
+    }
+
+    Plan accept(Inbound update) {
+      return persist(new UpdateAccepted(update.updateId(), deps.user().dedupWindow()));
+    }
+
+    Replies replies() {
+      return Replies.of(state, deps.billing().cvCost());
     }
 
     Plan say(String text) {
@@ -359,7 +386,19 @@ public final class UserEntity
     }
   }
 
-  private ReplyEffect<Event, UserState> onUpdate(UserState state, HandleUpdate cmd) {
+  /** How one conversation state answers an update that passed the common checks. */
+  @FunctionalInterface
+  private interface UpdateHandler {
+    ReplyEffect<Event, UserState> handle(Plan plan, HandleUpdate update);
+  }
+
+  /**
+   * What every update goes through: dropped if seen, the user registered on first contact, the
+   * language followed, groups answered with a pointer, the private chat reachable again; then
+   * {@code inState} answers it.
+   */
+  private ReplyEffect<Event, UserState> onUpdate(
+      UserState state, HandleUpdate cmd, UpdateHandler inState) {
     Inbound u = cmd.update();
     if (state.seen(u.updateId(), deps.user().dedupWindow())) {
       context.getLog().debug("user {}: update {} already handled", userId, u.updateId());
@@ -377,130 +416,122 @@ public final class UserEntity
       plan.persist(new LanguageChanged(u.languageCode()));
     }
     if (!u.isPrivate()) {
-      return onGroupUpdate(plan, u, cmd.replyTo());
+      return onGroupUpdate(plan, cmd);
     }
     if (state.unreachable()) {
       long chatId = u.chatId();
       plan.persist(new ChatBecameReachable(deps.clock().instant()))
           .then(() -> outbox(chatId, null).tell(ChatOutbox.Resume.INSTANCE));
     }
-    if (u.document() != null && plan.state.stage() == Stage.WAITING_FOR_FILE) {
-      return onDocument(plan, u, cmd.replyTo());
-    }
-    plan.persist(new UpdateAccepted(u.updateId()));
-    Texts t = texts(plan.state);
-    switch (u.command()) {
-      case "/start", "/help" -> plan.say(t.get("help", t.tokens(deps.billing().cvCost())));
-      case "/balance" -> plan.say(balanceText(plan.state));
-      case "/buy" -> plan.say(t.get("buy"));
-      case "/cv" -> onCv(plan);
-      case "/cancel" -> onCancel(plan);
-      default -> onOther(plan, u);
-    }
-    context.getLog().info(
-        "user {} update {}: {} -> {}", userId, u.updateId(), describe(u), plan.state.stage());
-    return plan.reply(cmd.replyTo());
+    ReplyEffect<Event, UserState> effect = inState.handle(plan, cmd);
+    context.getLog().info("user {} update {}: {} -> {}", userId, u.updateId(), describe(u),
+        plan.state.conversation().name());
+    return effect;
   }
 
   /**
    * The flow is private: in a group a command or a document is answered with a pointer to the
    * private chat, never with account data, prompts or results; other group messages get no answer.
    */
-  private ReplyEffect<Event, UserState> onGroupUpdate(
-      Plan plan, Inbound u, ActorRef<StatusReply<Done>> replyTo) {
-    plan.persist(new UpdateAccepted(u.updateId()));
+  private ReplyEffect<Event, UserState> onGroupUpdate(Plan plan, HandleUpdate cmd) {
+    Inbound u = cmd.update();
+    plan.accept(u);
     if (!u.command().isEmpty() || u.document() != null) {
-      plan.say(texts(plan.state).get("group.private-only"));
+      plan.say(plan.replies().text("group.private-only"));
     }
     context.getLog().info("user {} update {}: {} in group chat {}", userId, u.updateId(),
         describe(u), u.chatId());
-    return plan.reply(replyTo);
+    return plan.reply(cmd.replyTo());
   }
 
-  private void onCv(Plan plan) {
-    if (plan.state.stage() == Stage.PROCESSING) {
-      cancelJob(plan);
-    }
-    Account.Denial denial = denial(plan.state);
-    Texts t = texts(plan.state);
-    if (denial != null) {
-      if (plan.state.stage() == Stage.WAITING_FOR_FILE) {
-        plan.persist(new FileRequestClosed(deps.clock().instant()));
+  /** /start, /help, /balance and /buy mean the same in every state; false for anything else. */
+  private boolean onCommonCommand(Plan plan, Inbound u) {
+    Replies r = plan.replies();
+    switch (u.command()) {
+      case "/start", "/help" -> plan.say(r.help());
+      case "/balance" -> plan.say(r.balance(plan.state.account(), deps.clock().instant()));
+      case "/buy" -> plan.say(r.text("buy"));
+      default -> {
+        return false;
       }
-      plan.say(denialText(t, denial));
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- idle
+
+  private ReplyEffect<Event, UserState> onUpdateWhileIdle(Plan plan, HandleUpdate cmd) {
+    Inbound u = cmd.update();
+    plan.accept(u);
+    if (!onCommonCommand(plan, u)) {
+      Replies r = plan.replies();
+      switch (u.command()) {
+        case "/cv" -> requestFile(plan);
+        case "/cancel" -> plan.say(r.text("cancel.nothing"));
+        default -> plan.say(r.text(u.document() != null ? "file.without-cv" : "unknown"));
+      }
+    }
+    return plan.reply(cmd.replyTo());
+  }
+
+  /** /cv from idle: the access check (blocked, subscription, balance), then the prompt. */
+  private void requestFile(Plan plan) {
+    Account.Denial denial = denial(plan.state);
+    if (denial != null) {
+      plan.say(plan.replies().denial(denial));
       return;
     }
-    if (plan.state.stage() == Stage.IDLE) {
-      plan.persist(new FileRequested(deps.clock().instant()));
+    plan.persist(new FileRequested(deps.clock().instant())).send(plan.replies().prompt());
+  }
+
+  // ---------------------------------------------------------------- waiting for the file
+
+  private ReplyEffect<Event, UserState> onUpdateWhileWaiting(Plan plan, HandleUpdate cmd) {
+    Inbound u = cmd.update();
+    if (u.document() != null) {
+      return onDocument(plan, cmd);
     }
-    plan.send(prompt(t));
-  }
-
-  private void onCancel(Plan plan) {
-    Texts t = texts(plan.state);
-    switch (plan.state.stage()) {
-      case PROCESSING -> cancelJob(plan);
-      case WAITING_FOR_FILE -> plan.persist(new FileRequestClosed(deps.clock().instant()))
-          .say(t.get("cancel.done"));
-      case IDLE -> plan.say(t.get("cancel.nothing"));
+    plan.accept(u);
+    if (!onCommonCommand(plan, u)) {
+      Replies r = plan.replies();
+      switch (u.command()) {
+        case "/cv" -> {
+          Account.Denial denial = denial(plan.state);
+          if (denial != null) {
+            plan.persist(new FileRequestClosed(deps.clock().instant())).say(r.denial(denial));
+          } else {
+            plan.send(r.prompt());
+          }
+        }
+        case "/cancel" -> plan.persist(new FileRequestClosed(deps.clock().instant()))
+            .say(r.text("cancel.done"));
+        default -> plan.say(r.pleaseSendFile());
+      }
     }
+    return plan.reply(cmd.replyTo());
   }
 
-  private void cancelJob(Plan plan) {
-    UserState.Job job = plan.state.job();
-    long chatId = chatOf(job);
-    context.getLog().info("user {} job {} task {}: cancelled by user", userId, job.jobId(),
-        job.taskId());
-    plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
-        .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
-        .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
-        .say(texts(plan.state).get("job.cancelled"));
-  }
-
-  private void onOther(Plan plan, Inbound u) {
-    Texts t = texts(plan.state);
-    switch (plan.state.stage()) {
-      case WAITING_FOR_FILE -> plan.say(t.get("file.please-send", t.get("cv.prompt",
-          t.tokens(deps.billing().cvCost()))));
-      case PROCESSING -> plan.say(t.get("job.busy"));
-      case IDLE -> plan.say(u.document() != null ? t.get("file.without-cv") : t.get("unknown"));
-    }
-  }
-
-  private ReplyEffect<Event, UserState> onDocument(
-      Plan plan, Inbound u, ActorRef<StatusReply<Done>> replyTo) {
+  /** Refused by its reported size, or downloaded; the update is accepted once the file is checked. */
+  private ReplyEffect<Event, UserState> onDocument(Plan plan, HandleUpdate cmd) {
+    Inbound u = cmd.update();
     long max = deps.maxFileSize();
     if (u.document().size() > max) {
       context.getLog().info("user {} update {}: file refused by reported size {}", userId,
           u.updateId(), u.document().size());
-      return plan.persist(new UpdateAccepted(u.updateId()))
-          .say(texts(plan.state).get("file.too-large"))
-          .reply(replyTo);
+      return plan.accept(u).say(plan.replies().text("file.too-large")).reply(cmd.replyTo());
     }
     return plan.then(() -> context.pipeToSelf(
             deps.telegram().download(u.document().fileId(), max),
             (bytes, error) -> {
               if (error == null) {
-                return new FileFetched(u, bytes, replyTo);
+                return new FileFetched(u, bytes, cmd.replyTo());
               }
               Throwable cause = error.getCause() != null ? error.getCause() : error;
               boolean tooLarge = cause instanceof TelegramGateway.Failure f && f.code == 413;
-              return new FileNotFetched(u, tooLarge, String.valueOf(cause.getMessage()), replyTo);
+              return new FileNotFetched(u, tooLarge, String.valueOf(cause.getMessage()),
+                  cmd.replyTo());
             }))
         .noReply();
-  }
-
-  private ReplyEffect<Event, UserState> onFileNotFetched(UserState state, FileNotFetched cmd) {
-    if (state.seen(cmd.update().updateId(), deps.user().dedupWindow())) {
-      return Effect().reply(cmd.replyTo(), StatusReply.ack());
-    }
-    context.getLog().warn("user {} update {}: file download failed: {}", userId,
-        cmd.update().updateId(), cmd.reason());
-    Texts t = texts(state);
-    return new Plan(state, cmd.update().chatId())
-        .persist(new UpdateAccepted(cmd.update().updateId()))
-        .say(cmd.tooLarge() ? t.get("file.too-large") : t.get("file.download-failed"))
-        .reply(cmd.replyTo());
   }
 
   private ReplyEffect<Event, UserState> onFileFetched(UserState state, FileFetched cmd) {
@@ -508,31 +539,26 @@ public final class UserEntity
     if (state.seen(u.updateId(), deps.user().dedupWindow())) {
       return Effect().reply(cmd.replyTo(), StatusReply.ack());
     }
-    Plan plan = new Plan(state, u.chatId()).persist(new UpdateAccepted(u.updateId()));
-    Texts t = texts(state);
-    if (state.stage() != Stage.WAITING_FOR_FILE) {
-      if (state.stage() == Stage.PROCESSING) {
-        plan.say(t.get("job.busy"));
-      }
-      return plan.reply(cmd.replyTo());
-    }
+    Plan plan = new Plan(state, u.chatId()).accept(u);
+    Replies r = plan.replies();
     CvFile.Verdict verdict = CvFile.check(cmd.content(), deps.maxFileSize());
     context.getLog().info("user {} update {}: file of {} bytes is {}", userId, u.updateId(),
         cmd.content().length, verdict);
     switch (verdict) {
-      case EMPTY -> plan.say(t.get("file.empty"));
-      case TOO_LARGE -> plan.say(t.get("file.too-large"));
-      case INVALID_FORMAT -> plan.say(t.get("file.invalid-format"));
+      case EMPTY -> plan.say(r.text("file.empty"));
+      case TOO_LARGE -> plan.say(r.text("file.too-large"));
+      case INVALID_FORMAT -> plan.say(r.text("file.invalid-format"));
       case PDF, TEXT -> startJob(plan, u, cmd.content());
     }
     return plan.reply(cmd.replyTo());
   }
 
+  /** A valid file: the access check once more (it may have changed), then the job. */
   private void startJob(Plan plan, Inbound u, byte[] content) {
-    Texts t = texts(plan.state);
     Account.Denial denial = denial(plan.state);
     if (denial != null) {
-      plan.persist(new FileRequestClosed(deps.clock().instant())).say(denialText(t, denial));
+      plan.persist(new FileRequestClosed(deps.clock().instant()))
+          .say(plan.replies().denial(denial));
       return;
     }
     String jobId = UUID.randomUUID().toString();
@@ -540,7 +566,7 @@ public final class UserEntity
     long cost = deps.billing().cvCost();
     long chatId = u.chatId();
     plan.persist(new JobStarted(jobId, cost, fileName, deps.clock().instant(), chatId))
-        .say(t.get("job.analyzing"));
+        .say(plan.replies().text("job.analyzing"));
     String language = plan.state.language();
     plan.then(() -> {
       context.getLog().info("user {} job {}: started, {} reserved", userId, jobId, cost);
@@ -549,7 +575,38 @@ public final class UserEntity
     });
   }
 
-  // ---------------------------------------------------------------- from the task actor
+  // ---------------------------------------------------------------- processing
+
+  private ReplyEffect<Event, UserState> onUpdateWhileProcessing(Plan plan, HandleUpdate cmd) {
+    Inbound u = cmd.update();
+    plan.accept(u);
+    if (!onCommonCommand(plan, u)) {
+      switch (u.command()) {
+        case "/cv" -> {
+          cancelJob(plan);
+          requestFile(plan);
+        }
+        case "/cancel" -> cancelJob(plan);
+        default -> plan.say(plan.replies().text("job.busy"));
+      }
+    }
+    return plan.reply(cmd.replyTo());
+  }
+
+  /**
+   * The job ends uncharged; the outbox drops what it still holds of the job and the task stops
+   * before the reply is queued, so nothing of the job reaches the user after it.
+   */
+  private void cancelJob(Plan plan) {
+    UserState.Job job = plan.state.job();
+    long chatId = chatOf(job);
+    context.getLog().info("user {} job {} task {}: cancelled by user", userId, job.jobId(),
+        job.taskId());
+    plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
+        .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
+        .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
+        .say(plan.replies().ended(JobOutcome.CANCELLED, null));
+  }
 
   private ReplyEffect<Event, UserState> onTaskAccepted(UserState state, TaskAccepted cmd) {
     if (!state.hasJob(cmd.jobId()) || state.job().taskId() != null) {
@@ -557,10 +614,11 @@ public final class UserEntity
     }
     context.getLog().info("user {} job {} task {}: accepted by the Runner, queue position {}",
         userId, cmd.jobId(), cmd.taskId(), cmd.queuePosition());
+    long chatId = chatOf(state.job());
     return Effect()
         .persist(new JobAccepted(cmd.jobId(), cmd.taskId(), cmd.queuePosition()))
-        .thenRun(s -> outbox(chatOf(s.job()), s.language()).tell(new ChatOutbox.Send(
-            Outgoing.Text.plain(texts(s).get("job.queued", cmd.queuePosition())),
+        .thenRun(s -> outbox(chatId, s.language()).tell(new ChatOutbox.Send(
+            Outgoing.Text.plain(Replies.of(s, deps.billing().cvCost()).queued(cmd.queuePosition())),
             cmd.jobId(), null)))
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
@@ -576,6 +634,7 @@ public final class UserEntity
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
+  /** Success captures the reservation once per Runner task ({@code cv_analysis_{task_id}}). */
   private ReplyEffect<Event, UserState> onTaskSucceeded(UserState state, TaskSucceeded cmd) {
     if (!state.hasJob(cmd.jobId())) {
       return Effect().noReply();
@@ -583,13 +642,12 @@ public final class UserEntity
     UserState.Job job = state.job();
     String key = "cv_analysis_" + job.taskId();
     long charged = state.account().hasApplied(key) ? 0 : job.cost();
-    Texts t = texts(state);
-    String text = charged > 0 ? t.get("job.succeeded", t.tokens(charged)) : t.get("job.succeeded-free");
     context.getLog().info("user {} job {} task {}: succeeded, charged {} under {}", userId,
         job.jobId(), job.taskId(), charged, key);
-    return new Plan(state, chatOf(job))
+    Plan plan = new Plan(state, chatOf(job));
+    return plan
         .persist(new JobSucceeded(job.jobId(), job.taskId(), charged, key, deps.clock().instant()))
-        .say(text)
+        .say(plan.replies().succeeded(charged))
         .noReply();
   }
 
@@ -597,20 +655,12 @@ public final class UserEntity
     if (!state.hasJob(cmd.jobId())) {
       return Effect().noReply();
     }
-    Texts t = texts(state);
-    String text =
-        switch (cmd.outcome()) {
-          case FAILED -> t.get("job.failed", cmd.detail());
-          case UPLOAD_FAILED -> t.get("job.upload-failed");
-          case TIMED_OUT -> t.get("job.timeout");
-          case CANCELLED -> t.get("job.cancelled");
-          case UPLOAD_LOST -> t.get("job.lost-upload");
-        };
     context.getLog().info("user {} job {} task {}: ended {}, reservation released", userId,
         cmd.jobId(), state.job().taskId(), cmd.outcome());
-    return new Plan(state, chatOf(state.job()))
+    Plan plan = new Plan(state, chatOf(state.job()));
+    return plan
         .persist(new JobEnded(cmd.jobId(), cmd.outcome(), deps.clock().instant()))
-        .say(text)
+        .say(plan.replies().ended(cmd.outcome(), cmd.detail()))
         .noReply();
   }
 
@@ -621,12 +671,41 @@ public final class UserEntity
     return onTaskFailed(state, new TaskFailed(cmd.jobId(), JobOutcome.UPLOAD_LOST, null));
   }
 
-  private ReplyEffect<Event, UserState> onStop(UserState state, Stop stop) {
+  /** A stop while a job runs lets the task record the output in flight first. */
+  private ReplyEffect<Event, UserState> onStopWhileProcessing(UserState state, Stop stop) {
     ActorRef<Done> ready = context.messageAdapter(Done.class, d -> ReadyToStop.INSTANCE);
-    if (state.job() != null && deps.jobs().drain(context, state.job().jobId(), ready)) {
+    if (deps.jobs().drain(context, state.job().jobId(), ready)) {
       return Effect().noReply();
     }
     return drainOutboxes();
+  }
+
+  // ---------------------------------------------------------------- any state
+
+  /** A download that ended after the file stopped being expected: accepted, answered if busy. */
+  private ReplyEffect<Event, UserState> onFileNoLongerExpected(UserState state, FileFetched cmd) {
+    Inbound u = cmd.update();
+    if (state.seen(u.updateId(), deps.user().dedupWindow())) {
+      return Effect().reply(cmd.replyTo(), StatusReply.ack());
+    }
+    Plan plan = new Plan(state, u.chatId()).accept(u);
+    if (state.processing()) {
+      plan.say(plan.replies().text("job.busy"));
+    }
+    return plan.reply(cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, UserState> onFileNotFetched(UserState state, FileNotFetched cmd) {
+    Inbound u = cmd.update();
+    if (state.seen(u.updateId(), deps.user().dedupWindow())) {
+      return Effect().reply(cmd.replyTo(), StatusReply.ack());
+    }
+    context.getLog().warn("user {} update {}: file download failed: {}", userId, u.updateId(),
+        cmd.reason());
+    Plan plan = new Plan(state, u.chatId()).accept(u);
+    return plan
+        .say(plan.replies().text(cmd.tooLarge() ? "file.too-large" : "file.download-failed"))
+        .reply(cmd.replyTo());
   }
 
   /** Last step of a stop: what the chat outboxes hold is sent before the actor stops. */
@@ -645,14 +724,18 @@ public final class UserEntity
     return --outboxesDraining > 0 ? Effect().noReply() : Effect().stop().thenNoReply();
   }
 
+  /**
+   * Telegram refuses the private chat (bot blocked, chat gone): nothing more is sent and a running
+   * job is cancelled uncharged. A group that removed the bot changes nothing for the user.
+   */
   private ReplyEffect<Event, UserState> onChatUnreachable(UserState state, ChatUnreachable cmd) {
-    if (state.unreachable()) {
-      return Effect().noReply();
-    }
     ChatOutbox.Unreachable r = cmd.report();
     if (r.chatId() != privateChat()) {
       context.getLog().info("user {}: group chat {} cannot be reached ({} {})", userId, r.chatId(),
           r.code(), r.reason());
+      return Effect().noReply();
+    }
+    if (state.unreachable()) {
       return Effect().noReply();
     }
     context.getLog().warn("user {}: chat {} cannot be reached ({} {})", userId, r.chatId(),
@@ -709,7 +792,7 @@ public final class UserEntity
     boolean known = s.registered() || !a.ledger().isEmpty() || a.blocked()
         || a.subscriptionUntil() != null;
     UserState.Job job = s.job();
-    return StatusReply.success(new Summary(userId, known, s.stage().name().toLowerCase(),
+    return StatusReply.success(new Summary(userId, known, s.conversation().name(),
         a.balance(), a.reserved(), a.subscriptionUntil(), a.blocked(), s.unreachable(),
         job == null ? null : job.jobId(), job == null ? null : job.taskId(),
         job == null ? 0 : job.lastDelivered(), List.copyOf(last)));
@@ -719,59 +802,25 @@ public final class UserEntity
 
   @Override
   public EventHandler<UserState, Event> eventHandler() {
-    return this::apply;
-  }
-
-  private UserState apply(UserState s, Event event) {
-    if (event instanceof UpdateAccepted e) {
-      return s.withUpdate(e.updateId(), deps.user().dedupWindow());
-    } else if (event instanceof UserRegistered e) {
-      return s.registered(e.chatId(), e.language());
-    } else if (event instanceof ChatBecameUnreachable) {
-      return s.withUnreachable(true);
-    } else if (event instanceof ChatBecameReachable) {
-      return s.withUnreachable(false);
-    } else if (event instanceof LanguageChanged e) {
-      return s.withChat(s.chatId(), e.language());
-    } else if (event instanceof FileRequested) {
-      return s.withStage(Stage.WAITING_FOR_FILE);
-    } else if (event instanceof FileRequestClosed) {
-      return s.withStage(Stage.IDLE);
-    } else if (event instanceof TokensCredited e) {
-      return s.withAccount(s.account().book(e.amount(), e.reason(), e.idempotencyKey(), e.at()));
-    } else if (event instanceof SubscriptionSet e) {
-      return s.withAccount(s.account().withSubscriptionUntil(e.until()));
-    } else if (event instanceof AccountBlocked) {
-      return s.withAccount(s.account().withBlocked(true));
-    } else if (event instanceof AccountUnblocked) {
-      return s.withAccount(s.account().withBlocked(false));
-    } else if (event instanceof JobStarted e) {
-      return s.withJob(new UserState.Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId()))
-          .withAccount(s.account().reserve(e.cost()));
-    } else if (!(event instanceof JobAccepted || event instanceof OutputDelivered
-        || event instanceof JobSucceeded || event instanceof JobEnded)) {
-      throw new IllegalArgumentException("unknown event " + event.getClass().getName());
-    }
-    return applyJobEvent(s, event);
-  }
-
-  private static UserState applyJobEvent(UserState s, Event event) {
-    if (s.job() == null) {
-      return s;
-    }
-    UserState.Job job = s.job();
-    if (event instanceof JobAccepted e && job.jobId().equals(e.jobId())) {
-      return s.withJob(job.accepted(e.taskId()));
-    } else if (event instanceof OutputDelivered e && job.jobId().equals(e.jobId())) {
-      return s.withJob(job.delivered(e.index()));
-    } else if (event instanceof JobSucceeded e && job.jobId().equals(e.jobId())) {
-      return s.withJob(null)
-          .withAccount(s.account().release(job.cost())
-              .book(-e.charged(), "cv_analysis", e.idempotencyKey(), e.at()));
-    } else if (event instanceof JobEnded e && job.jobId().equals(e.jobId())) {
-      return s.withJob(null).withAccount(s.account().release(job.cost()));
-    }
-    return s;
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(UserRegistered.class, (s, e) -> s.registered(e))
+        .onEvent(LanguageChanged.class, (s, e) -> s.languageChanged(e))
+        .onEvent(UpdateAccepted.class, (s, e) -> s.updateAccepted(e))
+        .onEvent(ChatBecameUnreachable.class, (s, e) -> s.reachable(false))
+        .onEvent(ChatBecameReachable.class, (s, e) -> s.reachable(true))
+        .onEvent(FileRequested.class, (s, e) -> s.fileRequested())
+        .onEvent(FileRequestClosed.class, (s, e) -> s.fileRequestClosed())
+        .onEvent(TokensCredited.class, (s, e) -> s.credited(e))
+        .onEvent(SubscriptionSet.class, (s, e) -> s.subscriptionSet(e))
+        .onEvent(AccountBlocked.class, (s, e) -> s.blocked(true))
+        .onEvent(AccountUnblocked.class, (s, e) -> s.blocked(false))
+        .onEvent(JobStarted.class, (s, e) -> s.jobStarted(e))
+        .onEvent(JobAccepted.class, (s, e) -> s.jobAccepted(e))
+        .onEvent(OutputDelivered.class, (s, e) -> s.outputDelivered(e))
+        .onEvent(JobSucceeded.class, (s, e) -> s.jobSucceeded(e))
+        .onEvent(JobEnded.class, (s, e) -> s.jobEnded(e))
+        .build();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -779,32 +828,6 @@ public final class UserEntity
   private Account.Denial denial(UserState s) {
     return s.account().denialFor(deps.billing().cvCost(), deps.billing().requireSubscription(),
         deps.clock().instant());
-  }
-
-  private static String denialText(Texts t, Account.Denial denial) {
-    return switch (denial) {
-      case BLOCKED -> t.get("cv.blocked");
-      case SUBSCRIPTION_EXPIRED -> t.get("cv.subscription-expired");
-      case INSUFFICIENT_TOKENS -> t.get("cv.insufficient-tokens");
-    };
-  }
-
-  private Outgoing prompt(Texts t) {
-    return new Outgoing.Text(t.get("cv.prompt", t.tokens(deps.billing().cvCost())), "HTML");
-  }
-
-  private String balanceText(UserState s) {
-    Texts t = texts(s);
-    Account a = s.account();
-    Instant until = a.subscriptionUntil();
-    DateTimeFormatter f = DateTimeFormatter.ofPattern("dd.MM.yyyy HH:mm 'UTC'")
-        .withZone(ZoneOffset.UTC);
-    String sub = until == null ? t.get("subscription.none")
-        : until.isAfter(deps.clock().instant()) ? t.get("subscription.active", f.format(until))
-        : t.get("subscription.expired", f.format(until));
-    return a.reserved() > 0
-        ? t.get("balance.reserved", t.tokens(a.balance()), sub, t.tokens(a.reserved()))
-        : t.get("balance", t.tokens(a.balance()), sub);
   }
 
   /** The user's private chat: Telegram gives it the user's own id. */
@@ -815,10 +838,6 @@ public final class UserEntity
   /** Where a job's results go: the chat it was started from (older journals: the private chat). */
   private long chatOf(UserState.Job job) {
     return job.chatId() != 0 ? job.chatId() : privateChat();
-  }
-
-  private static Texts texts(UserState s) {
-    return Texts.of(s.language());
   }
 
   private static String describe(Inbound u) {

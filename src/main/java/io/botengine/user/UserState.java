@@ -1,31 +1,66 @@
 package io.botengine.user;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.botengine.JsonSerializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Everything the engine knows about one Telegram user: where the conversation stands, the running
- * job if any, the account, the update ids recently handled (to drop re-deliveries), and whether
- * the chat can be reached (false once Telegram said the bot is blocked or the chat is gone).
+ * Everything the engine knows about one Telegram user: where the conversation stands (idle,
+ * waiting for a file, or processing a job), the account, the update ids recently handled (to drop
+ * re-deliveries), the language texts are chosen by, and whether the private chat can be reached
+ * (false once Telegram said the bot is blocked or the chat is gone). Immutable; the event handlers
+ * of {@link UserEntity} are one-line calls of the methods here.
  */
 public record UserState(
     boolean registered,
     long chatId,
     String language,
-    Stage stage,
-    Job job,
+    Conversation conversation,
     Account account,
     List<Long> recentUpdates,
     boolean unreachable)
     implements JsonSerializable {
 
-  /** Where the conversation stands. */
-  public enum Stage {
-    IDLE,
-    WAITING_FOR_FILE,
-    PROCESSING
+  /** Update ids remembered by events written before the window was recorded in them. */
+  static final int DEFAULT_DEDUP_WINDOW = 256;
+
+  /** Where the conversation stands; only {@link Processing} has a job. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Idle.class, name = "idle"),
+    @JsonSubTypes.Type(value = WaitingForFile.class, name = "waiting_for_file"),
+    @JsonSubTypes.Type(value = Processing.class, name = "processing")
+  })
+  public sealed interface Conversation {
+    /** The name the admin API shows. */
+    String name();
+  }
+
+  /** Nothing going on: commands are answered, a document is not expected. */
+  public record Idle() implements Conversation {
+    @Override
+    public String name() {
+      return "idle";
+    }
+  }
+
+  /** {@code /cv} passed the access check; the next valid document starts a job. */
+  public record WaitingForFile() implements Conversation {
+    @Override
+    public String name() {
+      return "waiting_for_file";
+    }
+  }
+
+  /** A job runs; its cost is reserved on the account. */
+  public record Processing(Job job) implements Conversation {
+    @Override
+    public String name() {
+      return "processing";
+    }
   }
 
   /**
@@ -49,7 +84,24 @@ public record UserState(
   }
 
   static UserState empty() {
-    return new UserState(false, 0, null, Stage.IDLE, null, Account.empty(), List.of(), false);
+    return new UserState(false, 0, null, new Idle(), Account.empty(), List.of(), false);
+  }
+
+  /** The running job, or null. */
+  public Job job() {
+    return conversation instanceof Processing p ? p.job() : null;
+  }
+
+  boolean idle() {
+    return conversation instanceof Idle;
+  }
+
+  boolean waitingForFile() {
+    return conversation instanceof WaitingForFile;
+  }
+
+  boolean processing() {
+    return conversation instanceof Processing;
   }
 
   /** True when this update id was handled already, or is older than the remembered window. */
@@ -61,41 +113,95 @@ public record UserState(
   }
 
   boolean hasJob(String jobId) {
+    Job job = job();
     return job != null && job.jobId().equals(jobId);
   }
 
-  UserState registered(long newChatId, String newLanguage) {
-    return new UserState(true, newChatId, newLanguage, stage, job, account, recentUpdates, unreachable);
+  // ---------------------------------------------------------------- event handlers
+
+  UserState registered(UserEntity.UserRegistered e) {
+    return new UserState(true, e.chatId(), e.language(), conversation, account, recentUpdates,
+        unreachable);
   }
 
-  UserState withUpdate(long updateId, int window) {
+  UserState languageChanged(UserEntity.LanguageChanged e) {
+    return new UserState(registered, chatId, e.language(), conversation, account, recentUpdates,
+        unreachable);
+  }
+
+  UserState updateAccepted(UserEntity.UpdateAccepted e) {
+    int window = e.window() > 0 ? e.window() : DEFAULT_DEDUP_WINDOW;
     List<Long> ids = new ArrayList<>(recentUpdates);
-    ids.add(updateId);
+    ids.add(e.updateId());
     ids.sort(null);
     if (ids.size() > window) {
       ids = ids.subList(ids.size() - window, ids.size());
     }
-    return new UserState(registered, chatId, language, stage, job, account, ids, unreachable);
+    return new UserState(registered, chatId, language, conversation, account, ids, unreachable);
   }
 
-  UserState withUnreachable(boolean value) {
-    return new UserState(registered, chatId, language, stage, job, account, recentUpdates, value);
+  UserState reachable(boolean value) {
+    return new UserState(registered, chatId, language, conversation, account, recentUpdates, value);
   }
 
-  UserState withChat(long newChatId, String newLanguage) {
-    return new UserState(registered, newChatId, newLanguage, stage, job, account, recentUpdates, unreachable);
+  UserState fileRequested() {
+    return withConversation(new WaitingForFile());
   }
 
-  UserState withStage(Stage newStage) {
-    return new UserState(registered, chatId, language, newStage, job, account, recentUpdates, unreachable);
+  UserState fileRequestClosed() {
+    return withConversation(new Idle());
   }
 
-  UserState withAccount(Account newAccount) {
-    return new UserState(registered, chatId, language, stage, job, newAccount, recentUpdates, unreachable);
+  UserState credited(UserEntity.TokensCredited e) {
+    return withAccount(account.book(e.amount(), e.reason(), e.idempotencyKey(), e.at()));
   }
 
-  UserState withJob(Job newJob) {
-    Stage newStage = newJob == null ? Stage.IDLE : Stage.PROCESSING;
-    return new UserState(registered, chatId, language, newStage, newJob, account, recentUpdates, unreachable);
+  UserState subscriptionSet(UserEntity.SubscriptionSet e) {
+    return withAccount(account.withSubscriptionUntil(e.until()));
+  }
+
+  UserState blocked(boolean value) {
+    return withAccount(account.withBlocked(value));
+  }
+
+  UserState jobStarted(UserEntity.JobStarted e) {
+    return new UserState(registered, chatId, language,
+        new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId())),
+        account.reserve(e.cost()), recentUpdates, unreachable);
+  }
+
+  UserState jobAccepted(UserEntity.JobAccepted e) {
+    return hasJob(e.jobId()) ? withConversation(new Processing(job().accepted(e.taskId()))) : this;
+  }
+
+  UserState outputDelivered(UserEntity.OutputDelivered e) {
+    return hasJob(e.jobId()) ? withConversation(new Processing(job().delivered(e.index()))) : this;
+  }
+
+  UserState jobSucceeded(UserEntity.JobSucceeded e) {
+    if (!hasJob(e.jobId())) {
+      return this;
+    }
+    Account captured = account.release(job().cost())
+        .book(-e.charged(), "cv_analysis", e.idempotencyKey(), e.at());
+    return new UserState(registered, chatId, language, new Idle(), captured, recentUpdates,
+        unreachable);
+  }
+
+  UserState jobEnded(UserEntity.JobEnded e) {
+    if (!hasJob(e.jobId())) {
+      return this;
+    }
+    return new UserState(registered, chatId, language, new Idle(), account.release(job().cost()),
+        recentUpdates, unreachable);
+  }
+
+  private UserState withConversation(Conversation next) {
+    return new UserState(registered, chatId, language, next, account, recentUpdates, unreachable);
+  }
+
+  private UserState withAccount(Account next) {
+    return new UserState(registered, chatId, language, conversation, next, recentUpdates,
+        unreachable);
   }
 }

@@ -207,7 +207,7 @@ class UserEntityTest {
     expectSent(GROUP, POINTER);
     var cv = inChat(GROUP, "/cv@cv_bot", null);
     expectSent(GROUP, POINTER);
-    assertEquals(UserState.Stage.IDLE, cv.state().stage());
+    assertInstanceOf(UserState.Idle.class, cv.state().conversation());
     inChat(GROUP, "hello everyone", null);
     expectNoMessage();
     assertEquals(1, kit.getState().account().balance());
@@ -224,7 +224,7 @@ class UserEntityTest {
     var fromGroup = inChat(GROUP, null, new Inbound.Document("f-ok", "cv.txt", "text/plain", 40));
     expectSent(GROUP, POINTER);
     downloads.expectNoMessage(Duration.ofMillis(100));
-    assertEquals(UserState.Stage.WAITING_FOR_FILE, fromGroup.state().stage());
+    assertInstanceOf(UserState.WaitingForFile.class, fromGroup.state().conversation());
 
     telegram.file("f-ok", "Иван Иванов, Java developer".getBytes(StandardCharsets.UTF_8));
     inChat(USER, null, new Inbound.Document("f-ok", "cv.txt", "text/plain", 40));
@@ -292,11 +292,11 @@ class UserEntityTest {
     String prompt = sayAndRead("/cv");
     assertTrue(prompt.contains("<b>PDF</b> или <b>TXT</b>"), prompt);
     assertTrue(prompt.contains("Стоимость: <b>2 токена</b>"), prompt);
-    assertEquals(UserState.Stage.WAITING_FOR_FILE, kit.getState().stage());
+    assertInstanceOf(UserState.WaitingForFile.class, kit.getState().conversation());
 
     clock.advance(Duration.ofMinutes(2));
     assertEquals("❌ Подписка истекла. Используйте /buy", sayAndRead("/cv"));
-    assertEquals(UserState.Stage.IDLE, kit.getState().stage());
+    assertInstanceOf(UserState.Idle.class, kit.getState().conversation());
   }
 
   private String sayAndRead(String text) {
@@ -316,7 +316,7 @@ class UserEntityTest {
     kit.<StatusReply<Done>>runCommand(r -> new UserEntity.HandleUpdate(photo, r));
     assertTrue(nextText().startsWith("❌ Пожалуйста, отправьте файл."));
     assertEquals("Отменено.", sayAndRead("/cancel"));
-    assertEquals(UserState.Stage.IDLE, kit.getState().stage());
+    assertInstanceOf(UserState.Idle.class, kit.getState().conversation());
     assertEquals("Нечего отменять.", sayAndRead("/cancel"));
   }
 
@@ -328,7 +328,7 @@ class UserEntityTest {
     assertTrue(result.reply().isSuccess());
     assertEquals("❌ Файл слишком большой. Максимум 1 МБ.", nextText());
     downloads.expectNoMessage(Duration.ofMillis(100));
-    assertEquals(UserState.Stage.WAITING_FOR_FILE, kit.getState().stage());
+    assertInstanceOf(UserState.WaitingForFile.class, kit.getState().conversation());
   }
 
   @Test
@@ -344,7 +344,7 @@ class UserEntityTest {
     assertEquals("❌ Неверный формат файла. Поддерживаются только PDF и TXT.", nextText());
     document("latin1", 4);
     assertEquals("❌ Неверный формат файла. Поддерживаются только PDF и TXT.", nextText());
-    assertEquals(UserState.Stage.WAITING_FOR_FILE, kit.getState().stage());
+    assertInstanceOf(UserState.WaitingForFile.class, kit.getState().conversation());
     assertEquals(0, kit.getState().account().reserved());
   }
 
@@ -372,7 +372,7 @@ class UserEntityTest {
     assertEquals(pdf.length, call.spec().content().length);
     assertNull(call.spec().taskId());
     UserState state = kit.getState();
-    assertEquals(UserState.Stage.PROCESSING, state.stage());
+    assertInstanceOf(UserState.Processing.class, state.conversation());
     assertEquals(1, state.account().reserved());
     assertEquals(0, state.account().available());
     assertEquals("💰 Баланс: 1 токен (зарезервировано для текущего анализа: 1 токен)\n"
@@ -391,7 +391,7 @@ class UserEntityTest {
     Account account = result.state().account();
     assertEquals(0, account.balance());
     assertEquals(0, account.reserved());
-    assertEquals(UserState.Stage.IDLE, result.state().stage());
+    assertInstanceOf(UserState.Idle.class, result.state().conversation());
   }
 
   @Test
@@ -439,7 +439,7 @@ class UserEntityTest {
     assertTrue(nextText().startsWith("📄"));
     ProbeJobs.Call cancel = jobs.receiveMessage();
     assertEquals(new ProbeJobs.Call("cancel", null, jobId, "task-1"), cancel);
-    assertEquals(UserState.Stage.WAITING_FOR_FILE, kit.getState().stage());
+    assertInstanceOf(UserState.WaitingForFile.class, kit.getState().conversation());
     assertEquals(0, kit.getState().account().reserved());
     kit.runCommand(new UserEntity.TaskSucceeded(jobId));
     expectNoMessage();
@@ -493,7 +493,7 @@ class UserEntityTest {
         "❌ Файл не успел дойти до сервиса анализа. Отправьте /cv и файл ещё раз — токены не списаны.",
         nextText());
     jobs.expectNoMessage(Duration.ofMillis(100));
-    assertEquals(UserState.Stage.IDLE, kit.getState().stage());
+    assertInstanceOf(UserState.Idle.class, kit.getState().conversation());
     assertEquals(0, kit.getState().account().reserved());
   }
 
@@ -510,7 +510,61 @@ class UserEntityTest {
     kit.restart();
     assertEquals(before, kit.getState());
     assertEquals(5, kit.getState().account().balance());
-    assertEquals(UserState.Stage.WAITING_FOR_FILE, kit.getState().stage());
+    assertInstanceOf(UserState.WaitingForFile.class, kit.getState().conversation());
+  }
+
+  @Test
+  void readsSnapshotsWrittenBeforeTheConversationWasASealedType() {
+    String v1 = """
+        {"registered":true,"chatId":-100,"language":"ru","stage":"%s",%s
+         "account":{"balance":2,"reserved":1,"subscriptionUntil":null,"blocked":false,
+                    "ledger":[],"appliedKeys":["welcome"]},
+         "recentUpdates":[7,9],"unreachable":false}""";
+    String job = """
+        "job":{"jobId":"j1","taskId":"t1","cost":1,"lastDelivered":3,
+               "startedAt":"2026-11-21T10:00:00Z"},""";
+    UserState processing = readSnapshotV1(String.format(v1, "PROCESSING", job));
+    assertEquals(
+        new UserState.Processing(new UserState.Job(
+            "j1", "t1", 1, 3, Instant.parse("2026-11-21T10:00:00Z"), 0)),
+        processing.conversation());
+    assertEquals(List.of(7L, 9L), processing.recentUpdates());
+    assertEquals(1, processing.account().reserved());
+    assertInstanceOf(UserState.WaitingForFile.class,
+        readSnapshotV1(String.format(v1, "WAITING_FOR_FILE", "")).conversation());
+    assertInstanceOf(UserState.Idle.class,
+        readSnapshotV1(String.format(v1, "PROCESSING", "\"job\":null,")).conversation());
+  }
+
+  private static UserState readSnapshotV1(String json) {
+    akka.serialization.Serialization serialization =
+        akka.serialization.SerializationExtension.get(testKit.system());
+    int id = serialization.findSerializerFor(UserState.empty()).identifier();
+    return (UserState) serialization
+        .deserialize(json.getBytes(StandardCharsets.UTF_8), id, UserState.class.getName())
+        .get();
+  }
+
+  @Test
+  void keepsAnsweringAfterTheJournalFailedAWrite() {
+    var journal = akka.persistence.testkit.javadsl.PersistenceTestKit.create(testKit.system());
+    var user = testKit.spawn(UserEntity.create("4242", new UserEntity.Deps(
+        new EngineSettings.Billing(1, 1, false), new EngineSettings.UserSettings(100, 8, 20),
+        1_048_576, telegram, outboxDeps(), new ProbeJobs(jobs.ref()), clock)));
+    TestProbe<StatusReply<Done>> replies = testKit.createTestProbe();
+    journal.failNextPersisted();
+    user.tell(new UserEntity.HandleUpdate(
+        new Inbound(1, 4242, 4242, "ru", "/start", null), replies.ref()));
+    replies.expectNoMessage(Duration.ofMillis(300));
+    AtomicLong retried = new AtomicLong(2);
+    replies.awaitAssert(Duration.ofSeconds(10), () -> {
+      user.tell(new UserEntity.HandleUpdate(
+          new Inbound(retried.getAndIncrement(), 4242, 4242, "ru", "/balance", null),
+          replies.ref()));
+      assertTrue(replies.receiveMessage(Duration.ofMillis(500)).isSuccess());
+      return null;
+    });
+    expectSent(4242, "💰 Баланс: 1 токен\n📅 Подписка: не оформлена");
   }
 
   // ------------------------------------------------------------------ admin

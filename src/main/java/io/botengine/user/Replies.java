@@ -1,0 +1,98 @@
+package io.botengine.user;
+
+import io.botengine.telegram.Outgoing;
+import io.botengine.telegram.Texts;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * What the bot says to one user, in the user's language: the user entity decides what to say,
+ * this class how. Rendering is total: no state of the account makes it throw.
+ */
+final class Replies {
+  private static final DateTimeFormatter DATE_TIME =
+      DateTimeFormatter.ofPattern("dd.MM.yyyy HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+
+  private final Texts texts;
+  private final long cvCost;
+
+  private Replies(Texts texts, long cvCost) {
+    this.texts = texts;
+    this.cvCost = cvCost;
+  }
+
+  static Replies of(UserState state, long cvCost) {
+    return new Replies(Texts.of(state.language()), cvCost);
+  }
+
+  /** A fixed text of the texts files. */
+  String text(String key) {
+    return texts.get(key);
+  }
+
+  String help() {
+    return texts.get("help", texts.tokens(cvCost));
+  }
+
+  Outgoing prompt() {
+    return new Outgoing.Text(promptText(), "HTML");
+  }
+
+  String pleaseSendFile() {
+    return texts.get("file.please-send", promptText());
+  }
+
+  private String promptText() {
+    return texts.get("cv.prompt", texts.tokens(cvCost));
+  }
+
+  String denial(Account.Denial denial) {
+    return switch (denial) {
+      case BLOCKED -> texts.get("cv.blocked");
+      case SUBSCRIPTION_EXPIRED -> texts.get("cv.subscription-expired");
+      case INSUFFICIENT_TOKENS -> texts.get("cv.insufficient-tokens");
+    };
+  }
+
+  String balance(Account account, Instant now) {
+    Instant until = account.subscriptionUntil();
+    String subscription = until == null ? texts.get("subscription.none")
+        : until.isAfter(now) ? texts.get("subscription.active", dateTime(until))
+        : texts.get("subscription.expired", dateTime(until));
+    return account.reserved() > 0
+        ? texts.get("balance.reserved", texts.tokens(account.balance()), subscription,
+            texts.tokens(account.reserved()))
+        : texts.get("balance", texts.tokens(account.balance()), subscription);
+  }
+
+  String queued(int position) {
+    return texts.get("job.queued", position);
+  }
+
+  String succeeded(long charged) {
+    return charged > 0
+        ? texts.get("job.succeeded", texts.tokens(charged))
+        : texts.get("job.succeeded-free");
+  }
+
+  String ended(JobOutcome outcome, String detail) {
+    return switch (outcome) {
+      case FAILED -> texts.get("job.failed", detail);
+      case UPLOAD_FAILED -> texts.get("job.upload-failed");
+      case TIMED_OUT -> texts.get("job.timeout");
+      case CANCELLED -> texts.get("job.cancelled");
+      case UPLOAD_LOST -> texts.get("job.lost-upload");
+    };
+  }
+
+  /** "dd.MM.yyyy HH:mm UTC"; an instant outside the calendar's range in ISO form instead. */
+  static String dateTime(Instant instant) {
+    try {
+      return DATE_TIME.format(instant);
+    } catch (DateTimeException outOfRange) {
+      return instant.toString();
+    }
+  }
+}
