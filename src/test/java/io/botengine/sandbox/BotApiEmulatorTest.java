@@ -356,6 +356,8 @@ class BotApiEmulatorTest {
     List<Update> updates = client.execute(GetUpdates.builder().build());
 
     Message command = updates.get(0).getMessage();
+    // telegrambots 10 fills an entity's text in getEntities(); isCommand() reads it.
+    assertEquals("/start@emulated_bot", command.getEntities().get(0).getText());
     assertTrue(command.isCommand());
     assertEquals("de", command.getFrom().getLanguageCode());
     Message photo = updates.get(1).getMessage();
