@@ -16,7 +16,6 @@ import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Outgoing;
-import io.botengine.user.JobOutcome;
 import io.botengine.user.UserEntity;
 import java.time.Duration;
 import java.util.List;

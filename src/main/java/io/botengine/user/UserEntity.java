@@ -21,7 +21,7 @@ import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
 import io.botengine.EngineSettings;
 import io.botengine.JsonSerializable;
-import io.botengine.job.CvFile;
+import io.botengine.job.JobOutcome;
 import io.botengine.job.JobLauncher;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Inbound;

@@ -1,4 +1,4 @@
-package io.botengine.user;
+package io.botengine.job;
 
 /** How a job ended without success; every one of them releases the reservation. */
 public enum JobOutcome {
