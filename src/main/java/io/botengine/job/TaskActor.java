@@ -16,7 +16,6 @@ import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Outgoing;
-import io.botengine.user.UserEntity;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +31,22 @@ import java.util.TreeMap;
  * actor and stops; on {@link Cancel} it cancels the Runner task and stops at once.
  */
 public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
+
+  /** What a task reports to its parent (the user actor), which adapts it to its own protocol. */
+  public sealed interface Report {}
+
+  /** The Runner accepted the upload as {@code taskId}; answer once that is recorded. */
+  public record Accepted(String jobId, String taskId, int queuePosition, ActorRef<Done> replyTo)
+      implements Report {}
+
+  /** Output {@code index} reached Telegram; answer once that is recorded. */
+  public record Delivered(String jobId, long index, ActorRef<Done> replyTo) implements Report {}
+
+  /** The Runner reported success. */
+  public record Succeeded(String jobId) implements Report {}
+
+  /** The job ended without success; {@code detail} is the Runner's error text, if any. */
+  public record Failed(String jobId, JobOutcome outcome, String detail) implements Report {}
 
   /** What a task actor is told. */
   public sealed interface Command {}
@@ -95,13 +110,13 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
       Duration askTimeout) {}
 
   public static Behavior<Command> create(
-      JobLauncher.JobSpec spec, ActorRef<UserEntity.Command> user, Deps deps) {
+      JobLauncher.JobSpec spec, ActorRef<Report> user, Deps deps) {
     return Behaviors.setup(
         ctx -> Behaviors.withTimers(timers -> new TaskActor(ctx, timers, spec, user, deps).start()));
   }
 
   private final JobLauncher.JobSpec spec;
-  private final ActorRef<UserEntity.Command> user;
+  private final ActorRef<Report> user;
   private final Deps deps;
   private final ActorRef<Done> outboxAck;
   private final TimerScheduler<Command> timers;
@@ -129,7 +144,7 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       JobLauncher.JobSpec spec,
-      ActorRef<UserEntity.Command> user,
+      ActorRef<Report> user,
       Deps deps) {
     super(ctx);
     this.timers = timers;
@@ -193,7 +208,7 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
             user,
             deps.askTimeout(),
             ref ->
-                new UserEntity.TaskAccepted(
+                new Accepted(
                     spec.jobId(), taskId, uploaded.upload().queuePosition(), ref),
             (done, error) -> error == null ? new AcceptedByUser(taskId) : new Uploaded(uploaded.upload()));
     return this;
@@ -205,7 +220,7 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
     }
     getContext().getLog().warn("user {} job {}: upload failed: {}", spec.userId(), spec.jobId(),
         describe(refused.error()));
-    return end(new UserEntity.TaskFailed(spec.jobId(), JobOutcome.UPLOAD_FAILED, null));
+    return end(new Failed(spec.jobId(), JobOutcome.UPLOAD_FAILED, null));
   }
 
   private Behavior<Command> onAcceptedByUser(AcceptedByUser accepted) {
@@ -379,7 +394,7 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
             Done.class,
             user,
             deps.askTimeout(),
-            ref -> new UserEntity.RecordDelivery(spec.jobId(), index, ref),
+            ref -> new Delivered(spec.jobId(), index, ref),
             (done, error) -> new Recorded(index, error == null));
     return this;
   }
@@ -400,14 +415,14 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
   private Behavior<Command> finish(RunnerFrame frame) {
     if (frame instanceof RunnerFrame.Completed) {
       log("completed after {} outputs", lastDelivered);
-      return end(new UserEntity.TaskSucceeded(spec.jobId()));
+      return end(new Succeeded(spec.jobId()));
     }
     if (frame instanceof RunnerFrame.Failed f) {
       log("failed: {}", f.message());
-      return end(new UserEntity.TaskFailed(spec.jobId(), JobOutcome.FAILED, f.message()));
+      return end(new Failed(spec.jobId(), JobOutcome.FAILED, f.message()));
     }
     log("cancelled by the Runner{}", "");
-    return end(new UserEntity.TaskFailed(spec.jobId(), JobOutcome.CANCELLED, null));
+    return end(new Failed(spec.jobId(), JobOutcome.CANCELLED, null));
   }
 
   private Behavior<Command> onStreamFailed(StreamFailed failed) {
@@ -419,7 +434,7 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
         || polling) {
       getContext().getLog().warn("user {} job {} task {}: timed out ({})", spec.userId(),
           spec.jobId(), taskId, describe(error));
-      return end(new UserEntity.TaskFailed(spec.jobId(), JobOutcome.TIMED_OUT, null));
+      return end(new Failed(spec.jobId(), JobOutcome.TIMED_OUT, null));
     }
     getContext().getLog().warn("user {} job {} task {}: stream unavailable ({}), polling instead",
         spec.userId(), spec.jobId(), taskId, describe(error));
@@ -444,7 +459,7 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> end(UserEntity.Command report) {
+  private Behavior<Command> end(Report report) {
     removeStatus();
     user.tell(report);
     deps.registry().tell(new JobRegistry.Finished(spec.userId(), spec.jobId()));

@@ -23,6 +23,7 @@ import io.botengine.EngineSettings;
 import io.botengine.JsonSerializable;
 import io.botengine.job.JobOutcome;
 import io.botengine.job.JobLauncher;
+import io.botengine.job.TaskActor;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Inbound;
 import io.botengine.telegram.Outgoing;
@@ -225,6 +226,7 @@ public final class UserEntity
   private final String userId;
   private final Deps deps;
   private final Map<Long, ActorRef<ChatOutbox.Command>> outboxes = new HashMap<>();
+  private final ActorRef<TaskActor.Report> taskReports;
   private int outboxesDraining;
 
   private UserEntity(ActorContext<Command> context, String userId, Deps deps) {
@@ -232,6 +234,20 @@ public final class UserEntity
     this.context = context;
     this.userId = userId;
     this.deps = deps;
+    this.taskReports = context.messageAdapter(TaskActor.Report.class, UserEntity::fromTask);
+  }
+
+  /** The task actor's reports, as this entity's commands. */
+  private static Command fromTask(TaskActor.Report report) {
+    if (report instanceof TaskActor.Accepted r) {
+      return new TaskAccepted(r.jobId(), r.taskId(), r.queuePosition(), r.replyTo());
+    } else if (report instanceof TaskActor.Delivered r) {
+      return new RecordDelivery(r.jobId(), r.index(), r.replyTo());
+    } else if (report instanceof TaskActor.Succeeded r) {
+      return new TaskSucceeded(r.jobId());
+    }
+    TaskActor.Failed r = (TaskActor.Failed) report;
+    return new TaskFailed(r.jobId(), r.outcome(), r.detail());
   }
 
   @Override
@@ -272,7 +288,8 @@ public final class UserEntity
                 null,
                 null,
                 job.lastDelivered(),
-                outbox(state.chatId(), state.language())));
+                outbox(state.chatId(), state.language())),
+            taskReports);
   }
 
   // ---------------------------------------------------------------- commands
@@ -517,7 +534,7 @@ public final class UserEntity
     plan.then(() -> {
       context.getLog().info("user {} job {}: started, {} reserved", userId, jobId, cost);
       deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatId, jobId,
-          null, fileName, content, 0, outbox(chatId, language)));
+          null, fileName, content, 0, outbox(chatId, language)), taskReports);
     });
   }
 
