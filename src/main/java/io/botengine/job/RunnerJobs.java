@@ -30,7 +30,7 @@ public final class RunnerJobs implements JobLauncher {
     this.registry = JobRegistry.init(system, waker, jobs.getDuration("wake-interval"));
     this.deps =
         new TaskActor.Deps(
-            runner,
+            TaskActor.Runner.of(runner),
             registry,
             jobs.getInt("reorder-buffer"),
             jobs.getDuration("gap-timeout"),
