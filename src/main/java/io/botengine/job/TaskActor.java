@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  * through these phases, one behaviour each: {@code uploading} the file (skipped when resuming),
  * {@code awaitingAcceptance} until the parent recorded the Runner's task id, {@code streaming} the
  * Runner's events with back-pressure (or {@code polling} when the stream cannot be had), {@code
- * finishing} the outputs still waiting once the final frame came; then it stops. On {@link
+ * finishing} the outputs still waiting once the final frame came, and {@code stopping}: it stops
+ * only after its stream has ended, so nothing the stream sends reaches a stopped actor. On {@link
  * Drain} it records the output in flight and stops without ending the job; on {@link Cancel} it
  * cancels the Runner task and stops. Outputs go to the chat outbox strictly in index order, one at
  * a time ({@link ReorderBuffer}): the next frame is pulled only after Telegram took the previous
@@ -578,12 +579,37 @@ public final class TaskActor {
 
   /**
    * Closes the stream and stops once it reported its end (frames it still holds are acked and
-   * ignored), then tells {@code replyTo}, if any: a stream must not report to a stopped actor.
+   * ignored), then tells {@code replyTo}, if any. The stream's last message must not reach a
+   * stopped actor: it would be logged as a dead letter at every job's end.
    */
   private Behavior<Command> stopping(Reader reader, ActorRef<Done> replyTo) {
-    if (reader != null) {
-      reader.killSwitch.shutdown();
+    if (reader == null || reader.ended) {
+      return stopNow(replyTo);
     }
+    reader.killSwitch.shutdown();
+    reader.pull();
+    timers.startSingleTimer(StreamEndOverdue.INSTANCE, STREAM_END_GRACE);
+    return Behaviors.receive(Command.class)
+        .onMessage(StreamStarted.class, s -> {
+          s.ack().tell(Ack.INSTANCE);
+          return Behaviors.same();
+        })
+        .onMessage(FrameArrived.class, f -> {
+          f.ack().tell(Ack.INSTANCE);
+          return Behaviors.same();
+        })
+        .onMessage(StreamEnded.class, e -> stopNow(replyTo))
+        .onMessage(StreamFailed.class, f -> stopNow(replyTo))
+        .onMessageEquals(StreamEndOverdue.INSTANCE, () -> {
+          ctx.getLog().warn("user {} job {} task {}: the stream did not report its end",
+              spec.userId(), spec.jobId(), taskId);
+          return stopNow(replyTo);
+        })
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private static Behavior<Command> stopNow(ActorRef<Done> replyTo) {
     if (replyTo != null) {
       replyTo.tell(Done.getInstance());
     }

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.Done;
+import akka.actor.DeadLetter;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.eventstream.EventStream;
 import akka.stream.javadsl.Source;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.telegram.ChatOutbox;
@@ -252,5 +254,28 @@ class TaskActorTest {
     registry.expectNoMessage(SHORT);
     assertEquals(List.of(), runner.cancelled);
     outbox.expectNoMessage(SHORT);
+  }
+
+  @Test
+  void endsANormalJobWithoutADeadLetter() {
+    TestProbe<DeadLetter> deadLetters = testKit.createTestProbe();
+    testKit.system().eventStream()
+        .tell(new EventStream.Subscribe<>(DeadLetter.class, deadLetters.ref()));
+    ActorRef<TaskActor.Command> task = reading(Source.from(List.of(
+        output(1), new RunnerFrame.Completed("task-1"))));
+    expectDelivered(1);
+    assertEquals(new TaskActor.Succeeded(jobId), parent.receiveMessage());
+    expectEnded(task);
+    List<Object> toThisTask = new ArrayList<>();
+    try {
+      while (true) {
+        DeadLetter dead = deadLetters.receiveMessage(Duration.ofMillis(500));
+        if (dead.recipient().path().toString().startsWith(task.path().toString())) {
+          toThisTask.add(dead.message());
+        }
+      }
+    } catch (AssertionError quietForHalfASecond) {
+      assertEquals(List.of(), toThisTask, "dead letters to the stopped task");
+    }
   }
 }
