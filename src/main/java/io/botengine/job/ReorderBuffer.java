@@ -7,8 +7,10 @@ import java.util.TreeMap;
  * The delivery order of one job's outputs: each index once, in order, one in flight at a time.
  * Outputs at or below the last delivered index (reconnect replays, duplicates) are refused; outputs
  * ahead of a missing index wait until it arrives or the gap is given up (timed out, more waiting
- * than {@code window}, or the stream ended). Outputs without an index are numbered by arrival. Not
- * thread-safe: owned by one task actor.
+ * than {@code window}, or the stream ended). An index more than {@code window} past the highest
+ * one kept is a Runner fault: it is dropped and counted, never sent, and what follows in the window
+ * is still delivered (a consecutive run after a lost stretch is a gap, not a fault). Outputs
+ * without an index are numbered by arrival. Not thread-safe: owned by one task actor.
  */
 final class ReorderBuffer {
   private static final long NONE = -1;
@@ -18,7 +20,12 @@ final class ReorderBuffer {
     /** Kept, to be delivered in its turn. */
     KEPT,
     /** At or below the last delivered index, in flight or already waiting: dropped. */
-    REPEATED
+    REPEATED,
+    /**
+     * More than the window ahead of the highest index kept: a Runner fault. Dropped, never sent
+     * (not even when a gap is given up), and counted in {@link #dropped()}.
+     */
+    BEYOND_WINDOW
   }
 
   /** An offered output's index (assigned when it had none) and what became of it. */
@@ -37,6 +44,7 @@ final class ReorderBuffer {
   private long arrivals;
   private long inFlight = NONE;
   private boolean gapGivenUp;
+  private int dropped;
 
   /** Resumes after {@code lastDelivered}; at most {@code window} outputs wait for a gap. */
   ReorderBuffer(long lastDelivered, int window) {
@@ -47,10 +55,14 @@ final class ReorderBuffer {
 
   Offer offer(RunnerFrame.Output output) {
     long index = output.index() != null ? output.index() : arrivals + 1;
-    arrivals = Math.max(arrivals, index);
     if (index <= lastDelivered || index == inFlight || waiting.containsKey(index)) {
       return new Offer(index, Verdict.REPEATED);
     }
+    if (index - frontier() > window) {
+      dropped++;
+      return new Offer(index, Verdict.BEYOND_WINDOW);
+    }
+    arrivals = Math.max(arrivals, index);
     waiting.put(index, output);
     return new Offer(index, Verdict.KEPT);
   }
@@ -72,6 +84,12 @@ final class ReorderBuffer {
     gapGivenUp = false;
     inFlight = first;
     return Optional.of(new Next(first, waiting.remove(first), inOrder ? 0 : lastDelivered + 1));
+  }
+
+  /** The highest index delivered, in flight or waiting: the window reaches {@code window} past it. */
+  private long frontier() {
+    long highest = Math.max(lastDelivered, inFlight);
+    return waiting.isEmpty() ? highest : Math.max(highest, waiting.lastKey());
   }
 
   /** The output in flight reached the user and its index was recorded. */
@@ -103,5 +121,10 @@ final class ReorderBuffer {
 
   long lastDelivered() {
     return lastDelivered;
+  }
+
+  /** How many outputs were dropped as beyond the window. */
+  int dropped() {
+    return dropped;
   }
 }

@@ -45,7 +45,10 @@ public final class TaskActor {
   /** Output {@code index} reached Telegram; answer once that is recorded. */
   public record Delivered(String jobId, long index, ActorRef<Done> replyTo) implements Report {}
 
-  /** The Runner reported success and every output it sent was delivered: the job is charged. */
+  /**
+   * The Runner reported success and no output it sent was dropped: the job is charged. (A success
+   * with dropped outputs is reported as {@link Failed} with {@link JobOutcome#INCOMPLETE}.)
+   */
   public record Succeeded(String jobId) implements Report {}
 
   /** The job ended without success; {@code detail} is the Runner's error text, if any. */
@@ -372,6 +375,10 @@ public final class TaskActor {
       if (offer.verdict() == ReorderBuffer.Verdict.REPEATED) {
         ctx.getLog().debug("user {} job {}: output {} again, dropped", spec.userId(),
             spec.jobId(), offer.index());
+      } else if (offer.verdict() == ReorderBuffer.Verdict.BEYOND_WINDOW) {
+        ctx.getLog().warn("user {} job {} task {}: output {} is more than {} past the outputs so"
+            + " far, a Runner fault: dropped, and the job will not be charged", spec.userId(),
+            spec.jobId(), taskId, offer.index(), deps.reorderBuffer());
       }
     } else if (frame.terminal()) {
       return finishing(reader, frame);
@@ -523,7 +530,12 @@ public final class TaskActor {
   }
 
   private Behavior<Command> finish(Reader reader, RunnerFrame frame) {
-    if (frame instanceof RunnerFrame.Completed) {
+    if (frame instanceof RunnerFrame.Completed && outputs.dropped() > 0) {
+      ctx.getLog().warn("user {} job {} task {}: completed, but {} outputs beyond the reorder"
+          + " window were dropped: not charged", spec.userId(), spec.jobId(), taskId,
+          outputs.dropped());
+      end(new Failed(spec.jobId(), JobOutcome.INCOMPLETE, null));
+    } else if (frame instanceof RunnerFrame.Completed) {
       log("completed after {} outputs", outputs.lastDelivered());
       end(new Succeeded(spec.jobId()));
     } else if (frame instanceof RunnerFrame.Failed f) {

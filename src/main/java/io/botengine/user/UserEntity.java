@@ -594,6 +594,7 @@ public final class UserEntity
           case TIMED_OUT -> t.get("job.timeout");
           case CANCELLED -> t.get("job.cancelled");
           case UPLOAD_LOST -> t.get("job.lost-upload");
+          case INCOMPLETE -> t.get("job.incomplete");
         };
     context.getLog().info("user {} job {} task {}: ended {}, reservation released", userId,
         cmd.jobId(), state.job().taskId(), cmd.outcome());

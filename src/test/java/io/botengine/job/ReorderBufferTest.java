@@ -88,4 +88,34 @@ class ReorderBufferTest {
     assertEquals(List.of(2L, 3L, 4L, 5L), drain(full, false));
     assertFalse(full.waitingForGap());
   }
+
+  @Test
+  void dropsAnIndexFarBeyondTheWindowAsARunnerFaultAndKeepsDeliveringTheOthers() {
+    ReorderBuffer buffer = new ReorderBuffer(0, 64);
+    buffer.offer(output(1L));
+    assertEquals(List.of(1L), drain(buffer, false));
+    assertEquals(ReorderBuffer.Verdict.BEYOND_WINDOW,
+        buffer.offer(output(1_000_000_000_000_000L)).verdict());
+    buffer.offer(output(2L));
+    buffer.offer(output(3L));
+    assertEquals(List.of(2L, 3L), drain(buffer, false));
+    buffer.giveUpGap();
+    assertEquals(List.of(), drain(buffer, true), "never sent as the filler of a gap");
+    buffer.offer(output(4L));
+    assertEquals(List.of(4L), drain(buffer, false));
+    assertEquals(1, buffer.dropped());
+  }
+
+  @Test
+  void theWindowReachesFromTheHighestIndexKept() {
+    ReorderBuffer buffer = new ReorderBuffer(1, 3);
+    assertEquals(ReorderBuffer.Verdict.KEPT, buffer.offer(output(4L)).verdict());
+    assertEquals(ReorderBuffer.Verdict.KEPT, buffer.offer(output(7L)).verdict());
+    assertEquals(ReorderBuffer.Verdict.BEYOND_WINDOW, buffer.offer(output(11L)).verdict());
+    assertEquals(ReorderBuffer.Verdict.KEPT, buffer.offer(output(8L)).verdict(),
+        "a lost stretch followed by consecutive outputs is a gap, not a fault");
+    assertEquals(9, buffer.offer(output(null)).index(),
+        "a dropped index does not move the numbering of outputs without one");
+    assertEquals(1, buffer.dropped());
+  }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.Done;
+import akka.NotUsed;
 import akka.actor.DeadLetter;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
@@ -277,5 +278,34 @@ class TaskActorTest {
     } catch (AssertionError quietForHalfASecond) {
       assertEquals(List.of(), toThisTask, "dead letters to the stopped task");
     }
+  }
+
+  private static final long ABSURD = 1_000_000_000_000_000L;
+
+  @Test
+  void dropsAnIndexFarBeyondTheWindowDeliversTheRestAndDoesNotReportSuccess() {
+    ActorRef<TaskActor.Command> task = reading(Source.from(List.of(
+        output(1), output(ABSURD), output(2), output(3), new RunnerFrame.Completed("task-1"))));
+    for (long index = 1; index <= 3; index++) {
+      expectDelivered(index);
+    }
+    assertEquals(new TaskActor.Failed(jobId, JobOutcome.INCOMPLETE, null), parent.receiveMessage());
+    expectEnded(task);
+    outbox.expectNoMessage(SHORT);
+  }
+
+  @Test
+  void neverSendsAnIndexFarBeyondTheWindowWhenTheGapTimesOut() {
+    CompletableFuture<Source<RunnerFrame, NotUsed>> rest = new CompletableFuture<>();
+    ActorRef<TaskActor.Command> task = reading(Source.<RunnerFrame>from(
+        List.of(output(1), output(ABSURD))).concat(Source.completionStageSource(rest)));
+    expectDelivered(1);
+    time.timePasses(GAP_TIMEOUT);
+    outbox.expectNoMessage(SHORT);
+    rest.complete(Source.from(List.of(output(2), output(3), new RunnerFrame.Completed("task-1"))));
+    expectDelivered(2);
+    expectDelivered(3);
+    assertEquals(new TaskActor.Failed(jobId, JobOutcome.INCOMPLETE, null), parent.receiveMessage());
+    expectEnded(task);
   }
 }
