@@ -35,14 +35,14 @@ public final class Engine implements AutoCloseable {
    * Validates {@code config}, prepares the journal, and starts the node. Throws {@link
    * EngineSettings.SettingsException} or {@link JournalSchema.Unavailable} with a one-line reason.
    */
-  public static Engine start(Config config, Function<ActorSystem<?>, JobLauncher> jobs) {
+  public static Engine start(Config config, JobLauncher.Factory jobs) {
     return start(config, jobs, system -> null);
   }
 
-  /** As {@link #start(Config, Function)}, with extra HTTP routes served on the engine's port. */
+  /** As {@link #start(Config, JobLauncher.Factory)}, with extra HTTP routes served on the engine's port. */
   public static Engine start(
       Config config,
-      Function<ActorSystem<?>, JobLauncher> jobs,
+      JobLauncher.Factory jobs,
       Function<ActorSystem<?>, Route> extraRoutes) {
     EngineSettings settings = EngineSettings.from(config);
     if (settings.persistence().createSchema()) {

@@ -17,6 +17,7 @@ import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.Route;
 import io.botengine.job.JobLauncher;
+import io.botengine.job.JobRegistry;
 import akka.actor.typed.ActorRef;
 import io.botengine.telegram.BotApiClient;
 import io.botengine.telegram.ChatOutbox;
@@ -42,7 +43,7 @@ final class Guardian {
 
   static Behavior<Void> create(
       EngineSettings settings,
-      Function<ActorSystem<?>, JobLauncher> jobs,
+      JobLauncher.Factory jobs,
       Function<ActorSystem<?>, Route> extraRoutes,
       CompletableFuture<ServerBinding> bound) {
     return Behaviors.setup(
@@ -59,7 +60,7 @@ final class Guardian {
                   settings.telegram().maxFileSize(),
                   telegram,
                   outboxDeps(ctx, settings.delivery(), telegram),
-                  jobs.apply(ctx.getSystem()),
+                  jobs.create(ctx.getSystem(), waker(ctx.getSystem())),
                   Clock.systemUTC()));
           UserDirectory users = directory(ctx.getSystem(), settings);
           List<Route> routes = new ArrayList<>();
@@ -122,6 +123,15 @@ final class Guardian {
             .entityRefFor(UserEntity.ENTITY_KEY, Long.toString(inbound.userId()))
             .<Done>askWithStatus(
                 replyTo -> new UserEntity.HandleUpdate(inbound, replyTo), settings.askTimeout());
+  }
+
+  /** How the job registry reaches a user: a {@link UserEntity.Wake} through sharding. */
+  private static JobRegistry.Waker waker(ActorSystem<?> system) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    return (userId, timeout) ->
+        sharding
+            .entityRefFor(UserEntity.ENTITY_KEY, Long.toString(userId))
+            .<Boolean>ask(UserEntity.Wake::new, timeout);
   }
 
   private static void startIngress(

@@ -2,15 +2,21 @@ package io.botengine.job;
 
 import akka.Done;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.ActorContext;
 import io.botengine.telegram.ChatOutbox;
-import io.botengine.user.UserEntity;
 
 /**
- * Starts and stops the task actor of a job as a child of the user actor. Passed into the user
- * entity so that tests can replace the Runner side with a probe.
+ * Starts and stops the task actor of a job as a child of the actor whose context is given (the
+ * user actor). Passed into the user entity so that tests can replace the Runner side with a probe.
  */
 public interface JobLauncher {
+
+  /** Makes this node's launcher; {@code waker} is how its job registry reaches the users. */
+  @FunctionalInterface
+  interface Factory {
+    JobLauncher create(ActorSystem<?> system, JobRegistry.Waker waker);
+  }
 
   /**
    * What a task needs: {@code taskId} is null for a new job (upload {@code content} first) and set
@@ -27,16 +33,16 @@ public interface JobLauncher {
       long lastDelivered,
       ActorRef<ChatOutbox.Command> outbox) {}
 
-  /** Spawns the task actor for the job. */
-  void start(ActorContext<UserEntity.Command> context, JobSpec spec);
+  /** Spawns the task actor for the job as a child of {@code parent}; it reports to {@code reportTo}. */
+  void start(ActorContext<?> parent, JobSpec spec, ActorRef<TaskActor.Report> reportTo);
 
   /**
    * Asks the job's task actor to finish the output in flight and stop, leaving the job running on
    * the Runner (it resumes wherever the user actor starts next); {@code whenDrained} hears Done.
    * Returns false when there is no task actor to drain.
    */
-  boolean drain(ActorContext<UserEntity.Command> context, String jobId, ActorRef<Done> whenDrained);
+  boolean drain(ActorContext<?> parent, String jobId, ActorRef<Done> whenDrained);
 
   /** Cancels the job's Runner task (best effort) and stops its task actor at once. */
-  void cancel(ActorContext<UserEntity.Command> context, String jobId, String taskId);
+  void cancel(ActorContext<?> parent, String jobId, String taskId);
 }

@@ -13,7 +13,6 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.StashBuffer;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.cluster.ClusterEvent;
-import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.ClusterSingleton;
 import akka.cluster.typed.SingletonActor;
@@ -27,7 +26,6 @@ import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
 import com.typesafe.config.Config;
 import io.botengine.JsonSerializable;
-import io.botengine.user.UserEntity;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,6 +33,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Remembers which users have a running job (a Cluster Singleton, restarted with backoff when its
@@ -44,6 +43,9 @@ import java.util.concurrent.CompletableFuture;
  * traffic). It wakes sooner when it can: a user handed over to another node at once ({@link
  * HandedOver}), everyone once the shards of a removed node can move. A user that answers the wake
  * with "no job" is forgotten, so a lost {@link Finished} heals itself.
+ *
+ * <p>It reaches the users through a {@link Waker} it is given (the wiring implements it with
+ * sharding), so this package does not depend on the user entity.
  *
  * <p>The registry is a plain actor that keeps the running jobs in memory and has a child, {@link
  * Journal}, persist the changes: while one write is under way, the changes that arrive meanwhile
@@ -61,6 +63,15 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
   static final int MAX_BATCH = 1_000;
   /** Commands kept while the journal recovers; a registration is a few dozen bytes. */
   private static final int STASH = 1_000_000;
+
+  /**
+   * Wakes one user's actor wherever sharding runs it; completes with whether a job still runs
+   * there, or fails when no answer came within {@code timeout}.
+   */
+  @FunctionalInterface
+  public interface Waker {
+    CompletionStage<Boolean> wake(long userId, Duration timeout);
+  }
 
   /** What the registry is told. */
   public sealed interface Command extends JsonSerializable {}
@@ -140,12 +151,13 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
   }
 
   /** Starts the singleton (or its proxy) on this node and returns the proxy. */
-  public static ActorRef<Command> init(ActorSystem<?> system, Duration wakeInterval) {
+  public static ActorRef<Command> init(
+      ActorSystem<?> system, Waker waker, Duration wakeInterval) {
     Duration afterRemoval = removalMargin(system.settings().config()).plus(AFTER_REMOVAL);
     return ClusterSingleton.get(system)
         .init(
             SingletonActor.of(
-                Behaviors.supervise(create(wakeInterval, afterRemoval))
+                Behaviors.supervise(create(waker, wakeInterval, afterRemoval))
                     .onFailure(
                         SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2)),
                 "job-registry"));
@@ -170,7 +182,7 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
    * The registry; it stops with an exception when its journal fails, to be restarted (and to
    * recover) by its supervisor. Unconfirmed registrations are retried by their senders.
    */
-  static Behavior<Command> create(Duration wakeInterval, Duration afterRemoval) {
+  static Behavior<Command> create(Waker waker, Duration wakeInterval, Duration afterRemoval) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
@@ -181,8 +193,8 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
                           ActorRef<Journal.Write> journal =
                               ctx.spawn(Journal.create(ctx.getSelf()), "journal");
                           ctx.watch(journal);
-                          return recovering(ctx, timers, stash, journal, wakeInterval,
-                              afterRemoval);
+                          return recovering(ctx, timers, stash, journal, waker,
+                              wakeInterval, afterRemoval);
                         })));
   }
 
@@ -191,6 +203,7 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
       TimerScheduler<Command> timers,
       StashBuffer<Command> stash,
       ActorRef<Journal.Write> journal,
+      Waker waker,
       Duration wakeInterval,
       Duration afterRemoval) {
     return Behaviors.receive(Command.class)
@@ -208,7 +221,8 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
               ctx.getSelf().tell(WakeAll.INSTANCE);
               timers.startTimerWithFixedDelay(WakeAll.INSTANCE, wakeInterval);
               return stash.unstashAll(
-                  new JobRegistry(ctx, timers, journal, r.running(), wakeInterval, afterRemoval));
+                  new JobRegistry(
+                      ctx, timers, journal, waker, r.running(), wakeInterval, afterRemoval));
             })
         .onMessage(
             Command.class,
@@ -227,6 +241,7 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
 
   private final TimerScheduler<Command> timers;
   private final ActorRef<Journal.Write> journal;
+  private final Waker waker;
   private final Duration wakeInterval;
   private final Duration afterRemoval;
   /** Running jobs as told, including changes not yet persisted. */
@@ -239,12 +254,14 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       ActorRef<Journal.Write> journal,
+      Waker waker,
       Map<Long, String> running,
       Duration wakeInterval,
       Duration afterRemoval) {
     super(ctx);
     this.timers = timers;
     this.journal = journal;
+    this.waker = waker;
     this.running = new HashMap<>(running);
     this.wakeInterval = wakeInterval;
     this.afterRemoval = afterRemoval;
@@ -349,7 +366,7 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
   }
 
   /**
-   * Wakes these users through sharding. Their answers are gathered outside the actor, and one
+   * Wakes these users through the {@link Waker}. Their answers are gathered outside the actor, and one
    * {@link JobsGone} comes back per round: a round over thousands of running jobs is one message,
    * not thousands.
    */
@@ -357,11 +374,9 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
     if (jobs.isEmpty()) {
       return;
     }
-    ClusterSharding sharding = ClusterSharding.get(getContext().getSystem());
     List<CompletableFuture<Map.Entry<Long, String>>> answers = new ArrayList<>();
     jobs.forEach((userId, jobId) -> answers.add(
-        sharding.entityRefFor(UserEntity.ENTITY_KEY, Long.toString(userId))
-            .<Boolean>ask(UserEntity.Wake::new, wakeInterval)
+        waker.wake(userId, wakeInterval)
             .handle((running, error) ->
                 error == null && !running ? Map.entry(userId, jobId) : null)
             .toCompletableFuture()));

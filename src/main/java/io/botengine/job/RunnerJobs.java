@@ -7,7 +7,6 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.pattern.Patterns;
 import com.typesafe.config.Config;
-import io.botengine.user.UserEntity;
 import java.time.Duration;
 
 /**
@@ -24,14 +23,14 @@ public final class RunnerJobs implements JobLauncher {
   private final ActorRef<JobRegistry.Command> registry;
   private final TaskActor.Deps deps;
 
-  public RunnerJobs(ActorSystem<?> system) {
+  public RunnerJobs(ActorSystem<?> system, JobRegistry.Waker waker) {
     Config jobs = system.settings().config().getConfig("bot.jobs");
     this.system = system;
     this.runner = RunnerClient.create(system);
-    this.registry = JobRegistry.init(system, jobs.getDuration("wake-interval"));
+    this.registry = JobRegistry.init(system, waker, jobs.getDuration("wake-interval"));
     this.deps =
         new TaskActor.Deps(
-            runner,
+            TaskActor.Runner.of(runner),
             registry,
             jobs.getInt("reorder-buffer"),
             jobs.getDuration("gap-timeout"),
@@ -41,8 +40,8 @@ public final class RunnerJobs implements JobLauncher {
   }
 
   @Override
-  public void start(ActorContext<UserEntity.Command> context, JobSpec spec) {
-    context.spawn(TaskActor.create(spec, context.getSelf(), deps), childName(spec.jobId()));
+  public void start(ActorContext<?> context, JobSpec spec, ActorRef<TaskActor.Report> reportTo) {
+    context.spawn(TaskActor.create(spec, reportTo, deps), childName(spec.jobId()));
     register(spec.userId(), spec.jobId());
   }
 
@@ -75,7 +74,7 @@ public final class RunnerJobs implements JobLauncher {
   /** Drains the task and has the registry wake the user at once, wherever it starts next. */
   @Override
   public boolean drain(
-      ActorContext<UserEntity.Command> context, String jobId, ActorRef<Done> whenDrained) {
+      ActorContext<?> context, String jobId, ActorRef<Done> whenDrained) {
     var child = context.getChild(childName(jobId));
     child.ifPresent(c -> {
       c.<TaskActor.Command>unsafeUpcast().tell(new TaskActor.Drain(whenDrained));
@@ -85,7 +84,7 @@ public final class RunnerJobs implements JobLauncher {
   }
 
   @Override
-  public void cancel(ActorContext<UserEntity.Command> context, String jobId, String taskId) {
+  public void cancel(ActorContext<?> context, String jobId, String taskId) {
     var child = context.getChild(childName(jobId));
     if (child.isPresent()) {
       child.get().<TaskActor.Command>unsafeUpcast().tell(TaskActor.Cancel.INSTANCE);

@@ -3,11 +3,9 @@ package io.botengine.job;
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
-import akka.actor.typed.PostStop;
-import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.BehaviorBuilder;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.stream.KillSwitches;
 import akka.stream.UniqueKillSwitch;
@@ -16,23 +14,45 @@ import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Outgoing;
-import io.botengine.user.JobOutcome;
-import io.botengine.user.UserEntity;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
- * The task of one job, a child of its user actor. It uploads the file (unless resuming), reads the
- * Runner's event stream with back-pressure and relays outputs to the chat outbox strictly in index
- * order, one at a time: the next frame is pulled only after Telegram took the previous output and
- * the user actor persisted its index. Duplicates are dropped, early outputs wait in a bounded
- * buffer. When the stream cannot be had it polls instead. It reports the job's end to the user
- * actor and stops; on {@link Cancel} it cancels the Runner task and stops at once.
+ * The task of one job, a child of its user actor, to which it reports ({@link Report}). It lives
+ * through these phases, one behaviour each: {@code uploading} the file (skipped when resuming),
+ * {@code awaitingAcceptance} until the parent recorded the Runner's task id, {@code streaming} the
+ * Runner's events with back-pressure (or {@code polling} when the stream cannot be had), {@code
+ * finishing} the outputs still waiting once the final frame came, and {@code stopping}: it stops
+ * only after its stream has ended, so nothing the stream sends reaches a stopped actor. On {@link
+ * Drain} it records the output in flight and stops without ending the job; on {@link Cancel} it
+ * cancels the Runner task and stops. Outputs go to the chat outbox strictly in index order, one at
+ * a time ({@link ReorderBuffer}): the next frame is pulled only after Telegram took the previous
+ * output and the parent recorded its index. Progress frames become one status message ({@link
+ * ProgressDisplay}). All its time is timers, so tests drive it with manual time.
  */
-public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
+public final class TaskActor {
+
+  /** What a task reports to its parent (the user actor), which adapts it to its own protocol. */
+  public sealed interface Report {}
+
+  /** The Runner accepted the upload as {@code taskId}; answer once that is recorded. */
+  public record Accepted(String jobId, String taskId, int queuePosition, ActorRef<Done> replyTo)
+      implements Report {}
+
+  /** Output {@code index} reached Telegram; answer once that is recorded. */
+  public record Delivered(String jobId, long index, ActorRef<Done> replyTo) implements Report {}
+
+  /**
+   * The Runner reported success and no output it sent was dropped: the job is charged. (A success
+   * with dropped outputs is reported as {@link Failed} with {@link JobOutcome#INCOMPLETE}.)
+   */
+  public record Succeeded(String jobId) implements Report {}
+
+  /** The job ended without success; {@code detail} is the Runner's error text, if any. */
+  public record Failed(String jobId, JobOutcome outcome, String detail) implements Report {}
 
   /** What a task actor is told. */
   public sealed interface Command {}
@@ -52,7 +72,9 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
 
   private record UploadRefused(Throwable error) implements Command {}
 
-  private record AcceptedByUser(String taskId) implements Command {}
+  private record AcceptedByParent() implements Command {}
+
+  private record AcceptanceUnconfirmed() implements Command {}
 
   private record StreamStarted(ActorRef<Ack> ack) implements Command {}
 
@@ -66,6 +88,8 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
 
   private record Recorded(long index, boolean ok) implements Command {}
 
+  private record StatusCreated(long messageId) implements Command {}
+
   private enum GapTimeout implements Command {
     INSTANCE
   }
@@ -74,20 +98,61 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
     INSTANCE
   }
 
-  private enum ProgressFlush implements Command {
+  private enum ProgressRested implements Command {
     INSTANCE
   }
 
-  private record StatusCreated(long messageId) implements Command {}
+  private enum StreamEndOverdue implements Command {
+    INSTANCE
+  }
 
   /** Back-pressure signal to the stream: pull the next frame. */
   enum Ack {
     INSTANCE
   }
 
+  /** What a task asks of the Runner; {@link #of(RunnerClient)} in production, fakes in tests. */
+  public interface Runner {
+    CompletionStage<RunnerClient.Upload> upload(long userId, String fileName, byte[] content);
+
+    /** The task's events; the source completes after a final frame. */
+    Source<RunnerFrame, ?> stream(String taskId);
+
+    /** The task's final frames, found by polling its status. */
+    Source<RunnerFrame, ?> poll(String taskId);
+
+    /** Cancels the task, best effort. */
+    void cancel(String taskId);
+
+    static Runner of(RunnerClient client) {
+      return new Runner() {
+        @Override
+        public CompletionStage<RunnerClient.Upload> upload(
+            long userId, String fileName, byte[] content) {
+          return client.upload(userId, fileName, content);
+        }
+
+        @Override
+        public Source<RunnerFrame, ?> stream(String taskId) {
+          return client.stream(taskId, Optional.empty());
+        }
+
+        @Override
+        public Source<RunnerFrame, ?> poll(String taskId) {
+          return client.poll(taskId);
+        }
+
+        @Override
+        public void cancel(String taskId) {
+          client.cancel(taskId);
+        }
+      };
+    }
+  }
+
   /** What every task of this node shares. */
   public record Deps(
-      RunnerClient runner,
+      Runner runner,
       ActorRef<JobRegistry.Command> registry,
       int reorderBuffer,
       Duration gapTimeout,
@@ -95,389 +160,476 @@ public final class TaskActor extends AbstractBehavior<TaskActor.Command> {
       Duration progressInterval,
       Duration askTimeout) {}
 
+  /** How long a stopping task waits for its stream to report its end (it always does at once). */
+  private static final Duration STREAM_END_GRACE = Duration.ofSeconds(5);
+
   public static Behavior<Command> create(
-      JobLauncher.JobSpec spec, ActorRef<UserEntity.Command> user, Deps deps) {
+      JobLauncher.JobSpec spec, ActorRef<Report> parent, Deps deps) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new TaskActor(ctx, timers, spec, user, deps).start()));
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new TaskActor(ctx, timers, spec, parent, deps).start()));
   }
 
+  /** The stream being read: its kill switch, and the ack that pulls its next frame. */
+  private static final class Reader {
+    final UniqueKillSwitch killSwitch;
+    final boolean polling;
+    ActorRef<Ack> held;
+    boolean ended;
+
+    Reader(UniqueKillSwitch killSwitch, boolean polling) {
+      this.killSwitch = killSwitch;
+      this.polling = polling;
+    }
+
+    void pull() {
+      if (held != null) {
+        held.tell(Ack.INSTANCE);
+        held = null;
+      }
+    }
+  }
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final JobLauncher.JobSpec spec;
-  private final ActorRef<UserEntity.Command> user;
+  private final ActorRef<Report> parent;
   private final Deps deps;
   private final ActorRef<Done> outboxAck;
-  private final TimerScheduler<Command> timers;
-  private boolean gapExpired;
-  private ActorRef<Done> draining;
   private final ActorRef<Long> statusIds;
-  private boolean outputsStarted;
-  private boolean statusPending;
-  private Long statusId;
-  private String statusShown;
-  private String statusWanted;
-  private long statusEditedAt;
-  private final TreeMap<Long, RunnerFrame.Output> buffer = new TreeMap<>();
+  private final ReorderBuffer outputs;
+  private final ProgressDisplay progress = new ProgressDisplay();
+  /** The Runner's id of the task: set once, when the Runner accepted the upload. */
   private String taskId;
-  private long lastDelivered;
-  private long arrivals;
-  private boolean polling;
-  private boolean cancelled;
-  private UniqueKillSwitch killSwitch;
-  private ActorRef<Ack> pendingAck;
-  private Map.Entry<Long, RunnerFrame.Output> delivering;
-  private RunnerFrame terminal;
 
   private TaskActor(
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       JobLauncher.JobSpec spec,
-      ActorRef<UserEntity.Command> user,
+      ActorRef<Report> parent,
       Deps deps) {
-    super(ctx);
+    this.ctx = ctx;
     this.timers = timers;
     this.spec = spec;
-    this.user = user;
+    this.parent = parent;
     this.deps = deps;
     this.taskId = spec.taskId();
-    this.lastDelivered = spec.lastDelivered();
-    this.arrivals = spec.lastDelivered();
+    this.outputs = new ReorderBuffer(spec.lastDelivered(), deps.reorderBuffer());
     this.outboxAck = ctx.messageAdapter(Done.class, d -> new OutputSent());
     this.statusIds = ctx.messageAdapter(Long.class, StatusCreated::new);
   }
 
   private Behavior<Command> start() {
     if (taskId != null) {
-      log("resuming stream after index {}", lastDelivered);
-      readStream();
-      return this;
+      log("resuming stream after index {}", outputs.lastDelivered());
+      return firstRead();
     }
-    getContext()
-        .pipeToSelf(
-            deps.runner().upload(spec.userId(), spec.fileName(), spec.content()),
-            (upload, error) -> error == null ? new Uploaded(upload) : new UploadRefused(error));
-    return this;
+    ctx.pipeToSelf(
+        deps.runner().upload(spec.userId(), spec.fileName(), spec.content()),
+        (upload, error) -> error == null ? new Uploaded(upload) : new UploadRefused(error));
+    return uploading(null);
   }
 
-  @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessageEquals(Cancel.INSTANCE, this::onCancel)
-        .onMessage(Drain.class, this::onDrain)
-        .onMessage(Uploaded.class, this::onUploaded)
-        .onMessage(UploadRefused.class, this::onUploadRefused)
-        .onMessage(AcceptedByUser.class, this::onAcceptedByUser)
-        .onMessage(StreamStarted.class, this::onStreamStarted)
-        .onMessage(FrameArrived.class, this::onFrame)
-        .onMessage(OutputSent.class, this::onOutputSent)
-        .onMessage(Recorded.class, this::onRecorded)
-        .onMessageEquals(GapTimeout.INSTANCE, this::onGapTimeout)
-        .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
-        .onMessageEquals(ProgressFlush.INSTANCE, this::showProgress)
-        .onMessage(StatusCreated.class, this::onStatusCreated)
-        .onMessage(StreamEnded.class, m -> onStreamFailed(new StreamFailed(null)))
-        .onMessage(StreamFailed.class, this::onStreamFailed)
-        .onSignal(PostStop.class, s -> onStop())
+  // ------------------------------------------------------------------ uploading
+
+  /** The file is on its way to the Runner; {@code drainTo} is set once a drain was asked. */
+  private Behavior<Command> uploading(ActorRef<Done> drainTo) {
+    return Behaviors.receive(Command.class)
+        .onMessage(Uploaded.class, u -> onUploaded(u, drainTo))
+        .onMessage(UploadRefused.class, r -> onUploadRefused(r, drainTo))
+        .onMessageEquals(Cancel.INSTANCE, this::onCancelDuringUpload)
+        .onMessage(Drain.class, d -> uploading(d.replyTo()))
         .build();
   }
 
-  // ------------------------------------------------------------------ upload
-
-  private Behavior<Command> onUploaded(Uploaded uploaded) {
+  private Behavior<Command> onUploaded(Uploaded uploaded, ActorRef<Done> drainTo) {
     taskId = uploaded.upload().taskId();
-    if (cancelled) {
-      deps.runner().cancel(taskId);
-      return Behaviors.stopped();
-    }
     log("uploaded, queue position {}", uploaded.upload().queuePosition());
-    getContext()
-        .ask(
-            Done.class,
-            user,
-            deps.askTimeout(),
-            ref ->
-                new UserEntity.TaskAccepted(
-                    spec.jobId(), taskId, uploaded.upload().queuePosition(), ref),
-            (done, error) -> error == null ? new AcceptedByUser(taskId) : new Uploaded(uploaded.upload()));
-    return this;
+    askAccepted(uploaded.upload().queuePosition());
+    return awaitingAcceptance(uploaded.upload().queuePosition(), drainTo);
   }
 
-  private Behavior<Command> onUploadRefused(UploadRefused refused) {
-    if (cancelled) {
-      return Behaviors.stopped();
-    }
-    getContext().getLog().warn("user {} job {}: upload failed: {}", spec.userId(), spec.jobId(),
+  private Behavior<Command> onUploadRefused(UploadRefused refused, ActorRef<Done> drainTo) {
+    ctx.getLog().warn("user {} job {}: upload failed: {}", spec.userId(), spec.jobId(),
         describe(refused.error()));
-    return end(new UserEntity.TaskFailed(spec.jobId(), JobOutcome.UPLOAD_FAILED, null));
+    end(new Failed(spec.jobId(), JobOutcome.UPLOAD_FAILED, null));
+    if (drainTo != null) {
+      drainTo.tell(Done.getInstance());
+    }
+    return Behaviors.stopped();
   }
 
-  private Behavior<Command> onAcceptedByUser(AcceptedByUser accepted) {
-    if (draining != null) {
-      return drained();
-    }
-    readStream();
-    return this;
+  private Behavior<Command> onCancelDuringUpload() {
+    log("cancel requested during upload{}", "");
+    return Behaviors.receive(Command.class)
+        .onMessage(Uploaded.class, u -> {
+          deps.runner().cancel(u.upload().taskId());
+          return Behaviors.stopped();
+        })
+        .onMessage(UploadRefused.class, r -> Behaviors.stopped())
+        .onMessageEquals(Cancel.INSTANCE, Behaviors::same)
+        .onMessage(Drain.class, d -> {
+          d.replyTo().tell(Done.getInstance());
+          return Behaviors.stopped();
+        })
+        .build();
   }
 
-  // ------------------------------------------------------------------ stream
+  // ------------------------------------------------------------------ awaiting acceptance
 
-  private void readStream() {
-    if (!outputsStarted && !timers.isTimerActive(TypingTick.INSTANCE)) {
-      onTypingTick();
-      timers.startTimerWithFixedDelay(TypingTick.INSTANCE, deps.typingInterval());
-    }
-    Source<RunnerFrame, UniqueKillSwitch> source =
-        polling
-            ? deps.runner().poll(taskId).viaMat(KillSwitches.single(), Keep.right())
-            : deps.runner().stream(taskId, Optional.empty());
-    killSwitch =
-        source
+  /** The parent is recording the Runner's task id; the stream is read once it has. */
+  private Behavior<Command> awaitingAcceptance(int queuePosition, ActorRef<Done> drainTo) {
+    return Behaviors.receive(Command.class)
+        .onMessage(AcceptedByParent.class, a -> drainTo != null ? handedOver(null, drainTo)
+            : firstRead())
+        .onMessage(AcceptanceUnconfirmed.class, a -> {
+          askAccepted(queuePosition);
+          return Behaviors.same();
+        })
+        .onMessageEquals(Cancel.INSTANCE, () -> onCancel(null))
+        .onMessage(Drain.class, d -> awaitingAcceptance(queuePosition, d.replyTo()))
+        .build();
+  }
+
+  private void askAccepted(int queuePosition) {
+    String id = taskId;
+    ctx.ask(
+        Done.class,
+        parent,
+        deps.askTimeout(),
+        ref -> new Accepted(spec.jobId(), id, queuePosition, ref),
+        (done, error) -> error == null ? new AcceptedByParent() : new AcceptanceUnconfirmed());
+  }
+
+  // ------------------------------------------------------------------ streaming, polling
+
+  private Behavior<Command> firstRead() {
+    onTypingTick();
+    timers.startTimerWithFixedDelay(TypingTick.INSTANCE, deps.typingInterval());
+    return streaming(read(false));
+  }
+
+  private Reader read(boolean polling) {
+    Source<RunnerFrame, ?> frames =
+        polling ? deps.runner().poll(taskId) : deps.runner().stream(taskId);
+    UniqueKillSwitch killSwitch =
+        frames
+            .viaMat(KillSwitches.single(), Keep.right())
             .toMat(
                 ActorSink.<RunnerFrame, Command, Ack>actorRefWithBackpressure(
-                    getContext().getSelf(),
+                    ctx.getSelf(),
                     (ack, frame) -> new FrameArrived(frame, ack),
                     StreamStarted::new,
                     Ack.INSTANCE,
                     new StreamEnded(),
                     StreamFailed::new),
                 Keep.left())
-            .run(getContext().getSystem());
+            .run(ctx.getSystem());
+    return new Reader(killSwitch, polling);
   }
 
-  private Behavior<Command> onStreamStarted(StreamStarted started) {
-    started.ack().tell(Ack.INSTANCE);
-    return this;
+  /** The Runner's event stream is read; when it cannot be had, the task polls instead. */
+  private Behavior<Command> streaming(Reader reader) {
+    return reading(reader)
+        .onMessage(StreamEnded.class, e -> onStreamBroken(reader, null))
+        .onMessage(StreamFailed.class, f -> onStreamBroken(reader, f.error()))
+        .build();
   }
 
-  private Behavior<Command> onFrame(FrameArrived arrived) {
-    if (cancelled || draining != null) {
-      return this;
-    }
-    pendingAck = arrived.ack();
+  /** The Runner's status is polled; its end without a final frame is a timeout. */
+  private Behavior<Command> polling(Reader reader) {
+    return reading(reader)
+        .onMessage(StreamEnded.class, e -> onTimedOut(reader, null))
+        .onMessage(StreamFailed.class, f -> onTimedOut(reader, f.error()))
+        .build();
+  }
+
+  private BehaviorBuilder<Command> reading(Reader reader) {
+    return Behaviors.receive(Command.class)
+        .onMessage(StreamStarted.class, s -> {
+          s.ack().tell(Ack.INSTANCE);
+          return Behaviors.same();
+        })
+        .onMessage(FrameArrived.class, f -> onFrame(reader, f))
+        .onMessage(OutputSent.class, s -> onOutputSent())
+        .onMessage(Recorded.class, r -> onRecorded(r, () -> deliverNext(reader)))
+        .onMessageEquals(GapTimeout.INSTANCE, () -> {
+          outputs.giveUpGap();
+          return deliverNext(reader);
+        })
+        .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
+        .onMessageEquals(ProgressRested.INSTANCE, () -> show(progress.rested()))
+        .onMessage(StatusCreated.class, c -> show(progress.created(c.messageId())))
+        .onMessageEquals(Cancel.INSTANCE, () -> onCancel(reader))
+        .onMessage(Drain.class, d -> onDrain(reader, d));
+  }
+
+  private Behavior<Command> onFrame(Reader reader, FrameArrived arrived) {
+    reader.held = arrived.ack();
     RunnerFrame frame = arrived.frame();
     if (frame instanceof RunnerFrame.Progress p) {
-      statusWanted = statusText(p);
-      showProgress();
+      show(progress.progress(p));
     } else if (frame instanceof RunnerFrame.Output o) {
-      long index = o.index() != null ? o.index() : ++arrivals;
-      arrivals = Math.max(arrivals, index);
-      if (index > lastDelivered && !buffer.containsKey(index)
-          && (delivering == null || delivering.getKey() != index)) {
-        buffer.put(index, o);
-      } else {
-        getContext().getLog().debug("user {} job {}: output {} again, dropped", spec.userId(),
-            spec.jobId(), index);
+      ReorderBuffer.Offer offer = outputs.offer(o);
+      if (offer.verdict() == ReorderBuffer.Verdict.REPEATED) {
+        ctx.getLog().debug("user {} job {}: output {} again, dropped", spec.userId(),
+            spec.jobId(), offer.index());
+      } else if (offer.verdict() == ReorderBuffer.Verdict.BEYOND_WINDOW) {
+        ctx.getLog().warn("user {} job {} task {}: output {} is more than {} past the outputs so"
+            + " far, a Runner fault: dropped, and the job will not be charged", spec.userId(),
+            spec.jobId(), taskId, offer.index(), deps.reorderBuffer());
       }
     } else if (frame.terminal()) {
-      terminal = frame;
+      return finishing(reader, frame);
     }
-    return deliverNext();
+    return deliverNext(reader);
   }
 
-  private Behavior<Command> deliverNext() {
-    if (delivering != null) {
-      return this;
+  /** Sends the next output if one may go; otherwise pulls the next frame. */
+  private Behavior<Command> deliverNext(Reader reader) {
+    if (outputs.inFlight()) {
+      return Behaviors.same();
     }
-    Map.Entry<Long, RunnerFrame.Output> first = buffer.firstEntry();
-    boolean giveUpGap = gapExpired || buffer.size() > deps.reorderBuffer() || terminal != null;
-    if (first != null && (first.getKey() == lastDelivered + 1 || giveUpGap)) {
-      timers.cancel(GapTimeout.INSTANCE);
-      gapExpired = false;
-      if (first.getKey() != lastDelivered + 1) {
-        getContext().getLog().warn("user {} job {} task {}: outputs {}..{} never arrived, moving on",
-            spec.userId(), spec.jobId(), taskId, lastDelivered + 1, first.getKey() - 1);
-      }
-      buffer.pollFirstEntry();
-      delivering = first;
-      outputsStarted = true;
-      timers.cancel(TypingTick.INSTANCE);
-      List<Outgoing> parts = OutputRenderer.render(first.getValue());
-      if (parts.isEmpty()) {
-        return onOutputSent(new OutputSent());
-      }
-      for (int i = 0; i < parts.size(); i++) {
-        ActorRef<Done> ack = i == parts.size() - 1 ? outboxAck : null;
-        spec.outbox().tell(new ChatOutbox.Send(parts.get(i), spec.jobId(), ack));
-      }
-      return this;
+    Optional<ReorderBuffer.Next> next = outputs.next(false);
+    if (next.isPresent()) {
+      send(next.get());
+      return Behaviors.same();
     }
-    if (terminal != null) {
-      return finish(terminal);
-    }
-    if (first != null && !timers.isTimerActive(GapTimeout.INSTANCE)) {
+    if (outputs.waitingForGap() && !timers.isTimerActive(GapTimeout.INSTANCE)) {
       timers.startSingleTimer(GapTimeout.INSTANCE, deps.gapTimeout());
     }
-    if (pendingAck != null) {
-      ActorRef<Ack> ack = pendingAck;
-      pendingAck = null;
-      ack.tell(Ack.INSTANCE);
+    reader.pull();
+    return Behaviors.same();
+  }
+
+  private void send(ReorderBuffer.Next next) {
+    timers.cancel(GapTimeout.INSTANCE);
+    timers.cancel(TypingTick.INSTANCE);
+    if (next.skipsGap()) {
+      ctx.getLog().warn("user {} job {} task {}: outputs {}..{} never arrived, moving on",
+          spec.userId(), spec.jobId(), taskId, next.skippedFrom(), next.index() - 1);
     }
-    return this;
+    List<Outgoing> parts = OutputRenderer.render(next.output());
+    if (parts.isEmpty()) {
+      onOutputSent();
+      return;
+    }
+    for (int i = 0; i < parts.size(); i++) {
+      ActorRef<Done> ack = i == parts.size() - 1 ? outboxAck : null;
+      spec.outbox().tell(new ChatOutbox.Send(parts.get(i), spec.jobId(), ack));
+    }
+  }
+
+  private Behavior<Command> onOutputSent() {
+    long index = outputs.inFlightIndex();
+    ctx.ask(
+        Done.class,
+        parent,
+        deps.askTimeout(),
+        ref -> new Delivered(spec.jobId(), index, ref),
+        (done, error) -> new Recorded(index, error == null));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRecorded(Recorded recorded, Supplier<Behavior<Command>> then) {
+    if (!recorded.ok()) {
+      return onOutputSent();
+    }
+    // DEBUG: at INFO every output cost two log lines (here and in the user actor); the job's
+    // own lines (started, accepted, completed after N outputs) stay at INFO.
+    ctx.getLog().debug("user {} job {} task {}: output {} delivered", spec.userId(),
+        spec.jobId(), taskId, recorded.index());
+    outputs.delivered(recorded.index());
+    return then.get();
+  }
+
+  private Behavior<Command> onStreamBroken(Reader reader, Throwable error) {
+    reader.ended = true;
+    if (error instanceof RunnerException.StreamIdle
+        || error instanceof RunnerException.PollTimeout) {
+      return onTimedOut(reader, error);
+    }
+    ctx.getLog().warn("user {} job {} task {}: stream unavailable ({}), polling instead",
+        spec.userId(), spec.jobId(), taskId, describe(error));
+    return polling(read(true));
+  }
+
+  private Behavior<Command> onTimedOut(Reader reader, Throwable error) {
+    reader.ended = true;
+    ctx.getLog().warn("user {} job {} task {}: timed out ({})", spec.userId(), spec.jobId(),
+        taskId, describe(error));
+    end(new Failed(spec.jobId(), JobOutcome.TIMED_OUT, null));
+    return stopping(reader, null);
   }
 
   // ------------------------------------------------------------------ progress display
 
   private Behavior<Command> onTypingTick() {
     spec.outbox().tell(new ChatOutbox.Send(new Outgoing.Typing(), spec.jobId(), null));
-    return this;
+    return Behaviors.same();
   }
 
-  private static String statusText(RunnerFrame.Progress p) {
-    int filled = Math.round(p.percent() / 10f);
-    String bar = "▓".repeat(filled) + "░".repeat(10 - filled);
-    String text = p.text() == null || p.text().isBlank() ? "" : "\n" + p.text();
-    return "⏳ " + bar + " " + p.percent() + "%" + text;
-  }
-
-  /** Creates the status message, or edits it, at most once per progress-interval. */
-  private Behavior<Command> showProgress() {
-    if (statusWanted == null || statusPending || statusWanted.equals(statusShown)) {
-      return this;
+  /** Sends what the display asks for, and times its rest. */
+  private Behavior<Command> show(Optional<Outgoing> change) {
+    change.ifPresent(message -> spec.outbox().tell(
+        message instanceof Outgoing.Text
+            ? new ChatOutbox.Send(message, spec.jobId(), null, statusIds)
+            : new ChatOutbox.Send(message, spec.jobId(), null)));
+    if (progress.resting() && !timers.isTimerActive(ProgressRested.INSTANCE)) {
+      timers.startSingleTimer(ProgressRested.INSTANCE, deps.progressInterval());
     }
-    if (statusId == null) {
-      statusPending = true;
-      statusShown = statusWanted;
-      spec.outbox().tell(new ChatOutbox.Send(
-          Outgoing.Text.plain(statusWanted), spec.jobId(), null, statusIds));
-      return this;
-    }
-    long dueIn = statusEditedAt + deps.progressInterval().toNanos() - System.nanoTime();
-    if (dueIn > 0) {
-      if (!timers.isTimerActive(ProgressFlush.INSTANCE)) {
-        timers.startSingleTimer(ProgressFlush.INSTANCE, Duration.ofNanos(dueIn));
-      }
-      return this;
-    }
-    statusShown = statusWanted;
-    statusEditedAt = System.nanoTime();
-    spec.outbox().tell(new ChatOutbox.Send(
-        new Outgoing.Edit(statusId, statusWanted), spec.jobId(), null));
-    return this;
-  }
-
-  private Behavior<Command> onStatusCreated(StatusCreated created) {
-    statusPending = false;
-    statusId = created.messageId();
-    statusEditedAt = System.nanoTime();
-    return showProgress();
+    return Behaviors.same();
   }
 
   /** The status message goes when the task does; untagged, so a dropped job still removes it. */
   private void removeStatus() {
-    if (statusId != null) {
-      spec.outbox().tell(ChatOutbox.Send.of(new Outgoing.Delete(statusId)));
-      statusId = null;
+    progress.remove().ifPresent(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
+  }
+
+  // ------------------------------------------------------------------ finishing
+
+  /** The final frame came: the outputs still waiting go (gaps skipped), then the job ends. */
+  private Behavior<Command> finishing(Reader reader, RunnerFrame terminal) {
+    timers.cancel(GapTimeout.INSTANCE);
+    Behavior<Command> finishing =
+        Behaviors.receive(Command.class)
+            .onMessage(OutputSent.class, s -> onOutputSent())
+            .onMessage(
+                Recorded.class,
+                r -> onRecorded(r, () -> flush(reader, terminal, Behaviors.same())))
+            .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
+            .onMessageEquals(ProgressRested.INSTANCE, () -> show(progress.rested()))
+            .onMessage(StatusCreated.class, c -> show(progress.created(c.messageId())))
+            .onMessage(StreamEnded.class, e -> streamEnded(reader))
+            .onMessage(StreamFailed.class, f -> streamEnded(reader))
+            .onMessageEquals(Cancel.INSTANCE, () -> onCancel(reader))
+            .onMessage(Drain.class, d -> onDrain(reader, d))
+            .onMessageEquals(GapTimeout.INSTANCE, Behaviors::same)
+            .build();
+    return flush(reader, terminal, finishing);
+  }
+
+  /** Sends the next waiting output and stays {@code waiting}, or ends the job once none is left. */
+  private Behavior<Command> flush(
+      Reader reader, RunnerFrame terminal, Behavior<Command> waiting) {
+    if (outputs.inFlight()) {
+      return waiting;
     }
-  }
-
-  private Behavior<Command> onGapTimeout() {
-    gapExpired = true;
-    return deliverNext();
-  }
-
-  private Behavior<Command> onOutputSent(OutputSent sent) {
-    long index = delivering.getKey();
-    getContext()
-        .ask(
-            Done.class,
-            user,
-            deps.askTimeout(),
-            ref -> new UserEntity.RecordDelivery(spec.jobId(), index, ref),
-            (done, error) -> new Recorded(index, error == null));
-    return this;
-  }
-
-  private Behavior<Command> onRecorded(Recorded recorded) {
-    if (!recorded.ok()) {
-      return onOutputSent(new OutputSent());
+    Optional<ReorderBuffer.Next> next = outputs.next(true);
+    if (next.isPresent()) {
+      send(next.get());
+      return waiting;
     }
-    // DEBUG: at INFO every output cost two log lines (here and in the user actor); the job's
-    // own lines (started, accepted, completed after N outputs) stay at INFO.
-    getContext().getLog().debug("user {} job {} task {}: output {} delivered", spec.userId(),
-        spec.jobId(), taskId, recorded.index());
-    lastDelivered = Math.max(lastDelivered, recorded.index());
-    delivering = null;
-    return draining != null ? drained() : deliverNext();
+    return finish(reader, terminal);
   }
 
-  private Behavior<Command> finish(RunnerFrame frame) {
-    if (frame instanceof RunnerFrame.Completed) {
-      log("completed after {} outputs", lastDelivered);
-      return end(new UserEntity.TaskSucceeded(spec.jobId()));
-    }
-    if (frame instanceof RunnerFrame.Failed f) {
+  private Behavior<Command> streamEnded(Reader reader) {
+    reader.ended = true;
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> finish(Reader reader, RunnerFrame frame) {
+    if (frame instanceof RunnerFrame.Completed && outputs.dropped() > 0) {
+      ctx.getLog().warn("user {} job {} task {}: completed, but {} outputs beyond the reorder"
+          + " window were dropped: not charged", spec.userId(), spec.jobId(), taskId,
+          outputs.dropped());
+      end(new Failed(spec.jobId(), JobOutcome.INCOMPLETE, null));
+    } else if (frame instanceof RunnerFrame.Completed) {
+      log("completed after {} outputs", outputs.lastDelivered());
+      end(new Succeeded(spec.jobId()));
+    } else if (frame instanceof RunnerFrame.Failed f) {
       log("failed: {}", f.message());
-      return end(new UserEntity.TaskFailed(spec.jobId(), JobOutcome.FAILED, f.message()));
+      end(new Failed(spec.jobId(), JobOutcome.FAILED, f.message()));
+    } else {
+      log("cancelled by the Runner{}", "");
+      end(new Failed(spec.jobId(), JobOutcome.CANCELLED, null));
     }
-    log("cancelled by the Runner{}", "");
-    return end(new UserEntity.TaskFailed(spec.jobId(), JobOutcome.CANCELLED, null));
+    return stopping(reader, null);
   }
 
-  private Behavior<Command> onStreamFailed(StreamFailed failed) {
-    if (cancelled || terminal != null) {
-      return this;
+  // ------------------------------------------------------------------ draining, cancel, end
+
+  private Behavior<Command> onDrain(Reader reader, Drain drain) {
+    if (!outputs.inFlight()) {
+      return handedOver(reader, drain.replyTo());
     }
-    Throwable error = failed.error();
-    if (error instanceof RunnerException.StreamIdle || error instanceof RunnerException.PollTimeout
-        || polling) {
-      getContext().getLog().warn("user {} job {} task {}: timed out ({})", spec.userId(),
-          spec.jobId(), taskId, describe(error));
-      return end(new UserEntity.TaskFailed(spec.jobId(), JobOutcome.TIMED_OUT, null));
-    }
-    getContext().getLog().warn("user {} job {} task {}: stream unavailable ({}), polling instead",
-        spec.userId(), spec.jobId(), taskId, describe(error));
-    polling = true;
-    pendingAck = null;
-    readStream();
-    return this;
+    return Behaviors.receive(Command.class)
+        .onMessage(OutputSent.class, s -> onOutputSent())
+        .onMessage(Recorded.class, r -> onRecorded(r, () -> handedOver(reader, drain.replyTo())))
+        .onMessage(FrameArrived.class, f -> {
+          reader.held = f.ack();
+          return Behaviors.same();
+        })
+        .onMessage(StreamEnded.class, e -> streamEnded(reader))
+        .onMessage(StreamFailed.class, f -> streamEnded(reader))
+        .onMessageEquals(Cancel.INSTANCE, () -> onCancel(reader))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
   }
 
-  // ------------------------------------------------------------------ end
+  /** Stops without ending the job: it resumes wherever the user actor starts next. */
+  private Behavior<Command> handedOver(Reader reader, ActorRef<Done> replyTo) {
+    log("handed over after index {}", outputs.lastDelivered());
+    removeStatus();
+    return stopping(reader, replyTo);
+  }
 
-  private Behavior<Command> onCancel() {
-    cancelled = true;
-    if (taskId == null) {
-      log("cancel requested during upload{}", "");
-      return this;
-    }
+  private Behavior<Command> onCancel(Reader reader) {
     log("cancelled by the user{}", "");
     removeStatus();
     deps.runner().cancel(taskId);
     deps.registry().tell(new JobRegistry.Finished(spec.userId(), spec.jobId()));
-    return Behaviors.stopped();
+    return stopping(reader, null);
   }
 
-  private Behavior<Command> end(UserEntity.Command report) {
+  private void end(Report report) {
     removeStatus();
-    user.tell(report);
+    parent.tell(report);
     deps.registry().tell(new JobRegistry.Finished(spec.userId(), spec.jobId()));
-    if (draining != null) {
-      draining.tell(Done.getInstance());
+  }
+
+  /**
+   * Closes the stream and stops once it reported its end (frames it still holds are acked and
+   * ignored), then tells {@code replyTo}, if any. The stream's last message must not reach a
+   * stopped actor: it would be logged as a dead letter at every job's end.
+   */
+  private Behavior<Command> stopping(Reader reader, ActorRef<Done> replyTo) {
+    if (reader == null || reader.ended) {
+      return stopNow(replyTo);
+    }
+    reader.killSwitch.shutdown();
+    reader.pull();
+    timers.startSingleTimer(StreamEndOverdue.INSTANCE, STREAM_END_GRACE);
+    return Behaviors.receive(Command.class)
+        .onMessage(StreamStarted.class, s -> {
+          s.ack().tell(Ack.INSTANCE);
+          return Behaviors.same();
+        })
+        .onMessage(FrameArrived.class, f -> {
+          f.ack().tell(Ack.INSTANCE);
+          return Behaviors.same();
+        })
+        .onMessage(StreamEnded.class, e -> stopNow(replyTo))
+        .onMessage(StreamFailed.class, f -> stopNow(replyTo))
+        .onMessageEquals(StreamEndOverdue.INSTANCE, () -> {
+          ctx.getLog().warn("user {} job {} task {}: the stream did not report its end",
+              spec.userId(), spec.jobId(), taskId);
+          return stopNow(replyTo);
+        })
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private static Behavior<Command> stopNow(ActorRef<Done> replyTo) {
+    if (replyTo != null) {
+      replyTo.tell(Done.getInstance());
     }
     return Behaviors.stopped();
-  }
-
-  private Behavior<Command> onDrain(Drain drain) {
-    draining = drain.replyTo();
-    boolean uploading = taskId == null && !cancelled;
-    return delivering != null || uploading ? this : drained();
-  }
-
-  private Behavior<Command> drained() {
-    log("handed over after index {}", lastDelivered);
-    removeStatus();
-    draining.tell(Done.getInstance());
-    return Behaviors.stopped();
-  }
-
-  private Behavior<Command> onStop() {
-    if (killSwitch != null) {
-      killSwitch.shutdown();
-    }
-    return this;
   }
 
   private void log(String what, Object arg) {
-    getContext().getLog().info("user {} job {} task {}: " + what, spec.userId(), spec.jobId(),
-        taskId, arg);
+    ctx.getLog().info("user {} job {} task {}: " + what, spec.userId(), spec.jobId(), taskId, arg);
   }
 
   private static String describe(Throwable error) {

@@ -154,6 +154,18 @@ public record RunnerScenario(
                   complete()))
           .build();
 
+  /** Output 1, an output with index 10^15 (a broken Runner), outputs 2 and 3, then complete. */
+  public static final RunnerScenario ABSURD_INDEX =
+      completing(
+              "ABSURD_INDEX",
+              List.of(
+                  Frame.data("bot_output", text(1L, "Вывод 1")),
+                  Frame.data("bot_output", text(1_000_000_000_000_000L, "Вывод 10^15")),
+                  Frame.data("bot_output", text(2L, "Вывод 2")),
+                  Frame.data("bot_output", text(3L, "Вывод 3")),
+                  complete()))
+          .build();
+
   /**
    * Three outputs and complete, with garbage between: a comment, a retry line, an event without
    * data and empty data (which any SSE parser drops), and {@link #GARBAGE_PARSED} frames a client

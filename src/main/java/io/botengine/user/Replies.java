@@ -1,5 +1,6 @@
 package io.botengine.user;
 
+import io.botengine.job.JobOutcome;
 import io.botengine.telegram.Outgoing;
 import io.botengine.telegram.Texts;
 import java.time.DateTimeException;
@@ -84,6 +85,7 @@ final class Replies {
       case TIMED_OUT -> texts.get("job.timeout");
       case CANCELLED -> texts.get("job.cancelled");
       case UPLOAD_LOST -> texts.get("job.lost-upload");
+      case INCOMPLETE -> texts.get("job.incomplete");
     };
   }
 

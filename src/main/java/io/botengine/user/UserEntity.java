@@ -23,8 +23,9 @@ import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
 import io.botengine.EngineSettings;
 import io.botengine.JsonSerializable;
-import io.botengine.job.CvFile;
+import io.botengine.job.JobOutcome;
 import io.botengine.job.JobLauncher;
+import io.botengine.job.TaskActor;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Inbound;
 import io.botengine.telegram.Outgoing;
@@ -241,6 +242,7 @@ public final class UserEntity
   private final Deps deps;
   private final EventHandler<UserState, Event> events;
   private final Map<Long, ActorRef<ChatOutbox.Command>> outboxes = new HashMap<>();
+  private final ActorRef<TaskActor.Report> taskReports;
   private int outboxesDraining;
 
   private UserEntity(ActorContext<Command> context, String userId, Deps deps) {
@@ -249,6 +251,20 @@ public final class UserEntity
     this.userId = userId;
     this.deps = deps;
     this.events = eventHandler();
+    this.taskReports = context.messageAdapter(TaskActor.Report.class, UserEntity::fromTask);
+  }
+
+  /** The task actor's reports, as this entity's commands. */
+  private static Command fromTask(TaskActor.Report report) {
+    if (report instanceof TaskActor.Accepted r) {
+      return new TaskAccepted(r.jobId(), r.taskId(), r.queuePosition(), r.replyTo());
+    } else if (report instanceof TaskActor.Delivered r) {
+      return new RecordDelivery(r.jobId(), r.index(), r.replyTo());
+    } else if (report instanceof TaskActor.Succeeded r) {
+      return new TaskSucceeded(r.jobId());
+    }
+    TaskActor.Failed r = (TaskActor.Failed) report;
+    return new TaskFailed(r.jobId(), r.outcome(), r.detail());
   }
 
   @Override
@@ -282,7 +298,7 @@ public final class UserEntity
         userId, job.jobId(), job.taskId(), job.lastDelivered());
     deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatOf(job),
         job.jobId(), job.taskId(), null, null, job.lastDelivered(),
-        outbox(chatOf(job), state.language())));
+        outbox(chatOf(job), state.language())), taskReports);
   }
 
   // ---------------------------------------------------------------- commands, state by state
@@ -571,7 +587,7 @@ public final class UserEntity
     plan.then(() -> {
       context.getLog().info("user {} job {}: started, {} reserved", userId, jobId, cost);
       deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatId, jobId,
-          null, fileName, content, 0, outbox(chatId, language)));
+          null, fileName, content, 0, outbox(chatId, language)), taskReports);
     });
   }
 

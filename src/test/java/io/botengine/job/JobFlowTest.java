@@ -158,6 +158,22 @@ class JobFlowTest {
   }
 
   @Test
+  void dropsAnAbsurdIndexDeliversTheOutputsAfterItAndChargesNothing() {
+    long user = 2013;
+    submitCv(user, RunnerScenario.ABSURD_INDEX);
+    List<String> texts = texts(harness.awaitMessages(user, 7));
+    assertEquals(
+        List.of("Вывод 1", "Вывод 2", "Вывод 3",
+            "⚠️ Анализ завершён, но часть результатов не удалось доставить. Токены не списаны."),
+        texts.subList(3, 7));
+    harness.awaitAssert(() -> assertTrue(balance(user).contains("\"state\":\"idle\"")));
+    String account = balance(user);
+    assertTrue(account.contains("\"balance\":1") && account.contains("\"reserved\":0"), account);
+    assertFalse(account.contains("cv_analysis_"), account);
+    assertFalse(texts(harness.messages(user)).contains("Вывод 10^15"));
+  }
+
+  @Test
   void skipsGarbageFrames() {
     long user = 2007;
     submitCv(user, RunnerScenario.GARBAGE);

@@ -7,10 +7,7 @@ import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.MemberStatus;
-import akka.cluster.sharding.typed.javadsl.ClusterSharding;
-import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import akka.persistence.testkit.PersistenceTestKitPlugin;
@@ -18,11 +15,11 @@ import akka.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import akka.persistence.testkit.javadsl.PersistenceTestKit;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.testing.LogCapture;
-import io.botengine.user.UserEntity;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,9 +28,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The job registry on one cluster node with an in-memory journal, and users that answer its wakes
- * from a set of running jobs: what it confirms it keeps across a restart, in few writes, however
- * many registrations come at once.
+ * The job registry on one cluster node with an in-memory journal, and a waker that answers its
+ * wakes from a set of running jobs: what it confirms it keeps across a restart, in few writes,
+ * however many registrations come at once.
  */
 @ExtendWith(LogCapture.class)
 class JobRegistryTest {
@@ -49,6 +46,11 @@ class JobRegistryTest {
   private static final Set<Long> running = ConcurrentHashMap.newKeySet();
   /** Where the users report that they were woken: the running test's probe. */
   private static volatile ActorRef<Long> wakes;
+  /** Users as the wiring reaches them: each wake is reported, and answered from {@link #running}. */
+  private static final JobRegistry.Waker WAKER = (user, timeout) -> {
+    wakes.tell(user);
+    return CompletableFuture.completedFuture(running.contains(user));
+  };
   private TestProbe<Long> woken;
 
   @BeforeAll
@@ -59,16 +61,6 @@ class JobRegistryTest {
       assertEquals(MemberStatus.up(), cluster.selfMember().status());
       return null;
     });
-    ClusterSharding.get(testKit.system()).init(Entity.of(UserEntity.ENTITY_KEY, ctx -> {
-      long user = Long.parseLong(ctx.getEntityId());
-      return Behaviors.receive(UserEntity.Command.class)
-          .onMessage(UserEntity.Wake.class, w -> {
-            wakes.tell(user);
-            w.replyTo().tell(running.contains(user));
-            return Behaviors.same();
-          })
-          .build();
-    }));
   }
 
   @AfterAll
@@ -89,7 +81,7 @@ class JobRegistryTest {
    * has recovered, and its first round is over.
    */
   private ActorRef<JobRegistry.Command> start(Set<Long> expectedWakes) {
-    ActorRef<JobRegistry.Command> registry = testKit.spawn(JobRegistry.create(LONG, LONG));
+    ActorRef<JobRegistry.Command> registry = testKit.spawn(JobRegistry.create(WAKER, LONG, LONG));
     assertEquals(expectedWakes, wakesOf(expectedWakes.size()));
     return registry;
   }

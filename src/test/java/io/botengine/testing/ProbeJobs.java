@@ -3,7 +3,7 @@ package io.botengine.testing;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.javadsl.ActorContext;
 import io.botengine.job.JobLauncher;
-import io.botengine.user.UserEntity;
+import io.botengine.job.TaskActor;
 
 /** A {@link JobLauncher} that only reports what the user actor asked for. */
 public final class ProbeJobs implements JobLauncher {
@@ -17,18 +17,19 @@ public final class ProbeJobs implements JobLauncher {
   }
 
   @Override
-  public void start(ActorContext<UserEntity.Command> context, JobSpec spec) {
+  public void start(
+      ActorContext<?> context, JobSpec spec, ActorRef<TaskActor.Report> reportTo) {
     calls.tell(new Call("start", spec, spec.jobId(), spec.taskId()));
   }
 
   @Override
   public boolean drain(
-      ActorContext<UserEntity.Command> context, String jobId, ActorRef<akka.Done> whenDrained) {
+      ActorContext<?> context, String jobId, ActorRef<akka.Done> whenDrained) {
     return false;
   }
 
   @Override
-  public void cancel(ActorContext<UserEntity.Command> context, String jobId, String taskId) {
+  public void cancel(ActorContext<?> context, String jobId, String taskId) {
     calls.tell(new Call("cancel", null, jobId, taskId));
   }
 }

@@ -13,6 +13,7 @@ import akka.pattern.StatusReply;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.EngineSettings;
+import io.botengine.job.JobOutcome;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Inbound;
 import io.botengine.testing.FakeTelegram;

@@ -1,4 +1,4 @@
-package io.botengine.user;
+package io.botengine.job;
 
 /** How a job ended without success; every one of them releases the reservation. */
 public enum JobOutcome {
@@ -11,5 +11,10 @@ public enum JobOutcome {
   /** The user cancelled (/cancel or /cv), or the Runner reported the task cancelled. */
   CANCELLED,
   /** The engine stopped before the Runner accepted the upload; the user must send the file again. */
-  UPLOAD_LOST
+  UPLOAD_LOST,
+  /**
+   * The Runner reported success, but the engine dropped some of its outputs (an index far beyond
+   * the reorder window, a Runner fault): the user did not get everything, so nothing is charged.
+   */
+  INCOMPLETE
 }

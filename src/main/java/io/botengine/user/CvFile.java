@@ -1,4 +1,4 @@
-package io.botengine.job;
+package io.botengine.user;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
