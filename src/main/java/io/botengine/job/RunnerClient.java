@@ -38,6 +38,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.BoundedCalls;
+import io.botengine.Failures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -48,10 +49,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -383,7 +381,7 @@ public final class RunnerClient {
         if (attempt == 1) {
           return connect(effective);
         }
-        Duration delay = backoff(failures.get());
+        Duration delay = settings.streamBackoff().delay(failures.get());
         log.info(
             "Reconnecting the stream of task {} in {} ms (attempt {}, Last-Event-ID {})",
             taskId,
@@ -411,7 +409,7 @@ public final class RunnerClient {
                 if (failure != null) {
                   return failed("connection failed: " + reason(failure))
                       ? new CompletableFuture<HttpResponse>()
-                      : CompletableFuture.<HttpResponse>failedFuture(unwrap(failure));
+                      : CompletableFuture.<HttpResponse>failedFuture(Failures.cause(failure));
                 }
                 int status = response.status().intValue();
                 if (stopped || status != 200) {
@@ -492,15 +490,6 @@ public final class RunnerClient {
         log.info("Stream of task {} stopped: {}", taskId, reason(failure));
       }
     }
-  }
-
-  private Duration backoff(int consecutiveFailures) {
-    double min = settings.streamMinBackoff().toMillis();
-    double max = settings.streamMaxBackoff().toMillis();
-    double base = Math.min(max, min * Math.pow(2, Math.min(consecutiveFailures, 30)));
-    double jitter =
-        1 + ThreadLocalRandom.current().nextDouble() * settings.streamBackoffRandomFactor();
-    return Duration.ofMillis((long) (base * jitter));
   }
 
   private CompletionStage<Optional<TaskStatus>> pollOnce(String taskId) {
@@ -628,7 +617,7 @@ public final class RunnerClient {
           if (failure == null) {
             result.complete(value);
           } else {
-            result.completeExceptionally(unwrap(failure));
+            result.completeExceptionally(Failures.cause(failure));
           }
         },
         classic.dispatcher());
@@ -643,7 +632,7 @@ public final class RunnerClient {
           if (failure == null) {
             settled.complete(value);
           } else {
-            settled.completeExceptionally(unwrap(failure));
+            settled.completeExceptionally(Failures.cause(failure));
           }
         });
     return settled;
@@ -744,17 +733,8 @@ public final class RunnerClient {
     return out.toString();
   }
 
-  private static Throwable unwrap(Throwable failure) {
-    Throwable cause = failure;
-    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-        && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause;
-  }
-
   private static String reason(Throwable failure) {
-    Throwable cause = unwrap(failure);
+    Throwable cause = Failures.cause(failure);
     if (cause instanceof RunnerException runner) {
       return runner.reason();
     }

@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.botengine.Failures;
 import io.botengine.sandbox.BotApiParams.Failure;
 import io.botengine.sandbox.BotApiParams.FilePart;
 import java.net.InetSocketAddress;
@@ -44,7 +45,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -1415,7 +1415,7 @@ public final class BotApiEmulator implements AutoCloseable {
         return failure(413, "Request Entity Too Large", null);
       }
     }
-    Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+    Throwable cause = Failures.cause(error);
     log.warn("Bot API emulator could not handle a call", cause);
     return failure(400, "Bad Request: " + cause.getMessage(), null);
   }
