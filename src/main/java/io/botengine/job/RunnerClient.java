@@ -34,11 +34,11 @@ import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.util.ByteString;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.BoundedCalls;
 import io.botengine.Failures;
+import io.botengine.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -69,7 +69,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunnerClient {
   private static final Logger log = LoggerFactory.getLogger(RunnerClient.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String POLL_RESULT_FILE = "cv_result.md";
   private static final ContentType EVENT_STREAM = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
 
@@ -546,7 +545,7 @@ public final class RunnerClient {
   private record Reply(int status, ByteString body) {
     JsonNode json() {
       try {
-        return JSON.readTree(body.toArray());
+        return Json.MAPPER.readTree(body.toArray());
       } catch (IOException e) {
         return null;
       }

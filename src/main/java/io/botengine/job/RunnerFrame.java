@@ -2,7 +2,7 @@ package io.botengine.job;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.botengine.Json;
 import java.util.Locale;
 
 /**
@@ -98,7 +98,6 @@ public sealed interface RunnerFrame {
 
 /** The rules of {@link RunnerFrame#parse}, kept out of the interface's public surface. */
 final class FrameParser {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_FILE_NAME = 128;
 
   private FrameParser() {}
@@ -110,7 +109,7 @@ final class FrameParser {
     }
     JsonNode json;
     try {
-      json = JSON.readTree(data);
+      json = Json.MAPPER.readTree(data);
     } catch (JsonProcessingException e) {
       return new RunnerFrame.Skipped("not JSON", eventId);
     }

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.botengine.Failures;
+import io.botengine.Json;
 import io.botengine.sandbox.BotApiParams.Failure;
 import io.botengine.sandbox.BotApiParams.FilePart;
 import java.net.InetSocketAddress;
@@ -215,7 +216,7 @@ public final class BotApiEmulator implements AutoCloseable {
   private final ActorSystem<?> system;
   private final String token;
   private final long botId;
-  private final ObjectMapper mapper = new ObjectMapper();
+  private final ObjectMapper mapper = Json.MAPPER;
   private final List<Consumer<Sent>> listeners = new CopyOnWriteArrayList<>();
   private final Object lock = new Object();
   private volatile ServerBinding binding;
