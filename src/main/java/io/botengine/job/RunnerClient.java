@@ -517,8 +517,9 @@ public final class RunnerClient {
       case FAILED:
         String error = status.error();
         return Source.single(
-            new RunnerFrame.Failed(
-                error == null || error.isBlank() ? RunnerFrame.DEFAULT_ERROR : error));
+            error == null || error.isBlank()
+                ? RunnerFrame.Failed.unexplained(null)
+                : new RunnerFrame.Failed(error));
       default:
         return Source.single(new RunnerFrame.Cancelled());
     }
