@@ -21,7 +21,6 @@ import akka.http.javadsl.model.sse.ServerSentEvent;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
-import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.http.scaladsl.model.EntityStreamSizeException;
 import akka.pattern.StatusReply;
 import akka.stream.KillSwitches;
