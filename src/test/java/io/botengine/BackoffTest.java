@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 
 class BackoffTest {
@@ -35,14 +33,5 @@ class BackoffTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> Backoff.of(Duration.ofSeconds(2), Duration.ofSeconds(1)));
-  }
-
-  @Test
-  void failuresUnwrapEveryWrapper() {
-    IllegalStateException cause = new IllegalStateException("boom");
-    Throwable wrapped = new CompletionException(new ExecutionException(cause));
-    assertEquals(cause, Failures.cause(wrapped));
-    assertEquals("IllegalStateException: boom", Failures.describe(wrapped));
-    assertEquals(cause, Failures.cause(cause));
   }
 }
