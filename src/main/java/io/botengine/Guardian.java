@@ -22,6 +22,7 @@ import akka.actor.typed.ActorRef;
 import io.botengine.telegram.BotApiClient;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.RateLimiter;
+import io.botengine.telegram.Texts;
 import io.botengine.telegram.PollingIngress;
 import io.botengine.telegram.UserDirectory;
 import io.botengine.telegram.WebhookRoute;
@@ -39,6 +40,8 @@ import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
  * or the webhook route) and the HTTP server. Owns nothing after start.
  */
 final class Guardian {
+  private static final List<String> MENU = List.of("cv", "balance", "cancel", "help");
+
   private Guardian() {}
 
   static Behavior<Void> create(
@@ -173,22 +176,14 @@ final class Guardian {
     }
   }
 
+  /** The command menu (texts_*.properties): Russian for everyone, English for "en" users. */
   private static void registerCommands(ActorContext<Void> ctx, BotApiClient telegram) {
-    List<BotCommand> russian =
-        List.of(
-            new BotCommand("cv", "Анализ резюме (PDF или TXT)"),
-            new BotCommand("balance", "Баланс и подписка"),
-            new BotCommand("cancel", "Отменить текущее действие"),
-            new BotCommand("help", "Справка"));
-    List<BotCommand> english =
-        List.of(
-            new BotCommand("cv", "Analyse a CV (PDF or TXT)"),
-            new BotCommand("balance", "Balance and subscription"),
-            new BotCommand("cancel", "Cancel what is in progress"),
-            new BotCommand("help", "Help"));
-    for (var language : java.util.Map.of("", russian, "en", english).entrySet()) {
+    for (String language : List.of("", "en")) {
+      Texts texts = Texts.of(language);
+      List<BotCommand> menu =
+          MENU.stream().map(name -> new BotCommand(name, texts.get("menu." + name))).toList();
       telegram
-          .setMyCommands(language.getValue(), language.getKey().isEmpty() ? null : language.getKey())
+          .setMyCommands(menu, language.isEmpty() ? null : language)
           .whenComplete(
               (ok, error) -> {
                 if (error != null) {

@@ -172,5 +172,13 @@ class EngineIntegrationTest {
     harness.awaitAssert(() -> assertEquals(
         List.of("cv", "balance", "cancel", "help"),
         bot.myCommands().stream().map(c -> c.get("command")).toList()));
+    List<Object> descriptions = bot.myCommands().stream().map(c -> c.get("description")).toList();
+    List<List<Object>> menus = List.of(
+        List.of("Анализ резюме (PDF или TXT)", "Баланс и подписка", "Отменить текущее действие",
+            "Справка"),
+        List.of("Analyse a CV (PDF or TXT)", "Balance and subscription",
+            "Cancel what is in progress", "Help"));
+    assertTrue(menus.contains(descriptions), "the last menu set, in either language: "
+        + descriptions);
   }
 }

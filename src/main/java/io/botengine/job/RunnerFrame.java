@@ -2,7 +2,8 @@ package io.botengine.job;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.botengine.Json;
+import io.botengine.telegram.Texts;
 import java.util.Locale;
 
 /**
@@ -16,9 +17,6 @@ public sealed interface RunnerFrame {
 
   /** File name of a file output that names none. */
   String DEFAULT_FILE_NAME = "result.md";
-
-  /** Message of a failure frame that carries none. */
-  String DEFAULT_ERROR = "Неизвестная ошибка сервера";
 
   /** The SSE id of this frame, or {@code null}. */
   String eventId();
@@ -61,10 +59,18 @@ public sealed interface RunnerFrame {
     }
   }
 
-  /** The job failed; {@code message} is the Runner's, or {@value #DEFAULT_ERROR}. */
+  /**
+   * The job failed; {@code message} is the Runner's, or the text {@code job.failed-unknown} (in
+   * the default language) when it gave none.
+   */
   record Failed(String message, String eventId) implements RunnerFrame {
     public Failed(String message) {
       this(message, null);
+    }
+
+    /** A failure the Runner gave no reason for. */
+    public static Failed unexplained(String eventId) {
+      return new Failed(Texts.of(null).get("job.failed-unknown"), eventId);
     }
   }
 
@@ -98,7 +104,6 @@ public sealed interface RunnerFrame {
 
 /** The rules of {@link RunnerFrame#parse}, kept out of the interface's public surface. */
 final class FrameParser {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_FILE_NAME = 128;
 
   private FrameParser() {}
@@ -110,7 +115,7 @@ final class FrameParser {
     }
     JsonNode json;
     try {
-      json = JSON.readTree(data);
+      json = Json.MAPPER.readTree(data);
     } catch (JsonProcessingException e) {
       return new RunnerFrame.Skipped("not JSON", eventId);
     }
@@ -142,7 +147,7 @@ final class FrameParser {
         return new RunnerFrame.Completed(text(json, "task_id"), eventId);
       case "error":
       case "failed":
-        return new RunnerFrame.Failed(errorMessage(json), eventId);
+        return failed(json, eventId);
       case "cancelled":
       case "canceled":
         return new RunnerFrame.Cancelled(eventId);
@@ -177,7 +182,7 @@ final class FrameParser {
   private static RunnerFrame completion(JsonNode json, String eventId) {
     String status = lower(text(json, "status"));
     if ("failed".equals(status) || "error".equals(status)) {
-      return new RunnerFrame.Failed(errorMessage(json), eventId);
+      return failed(json, eventId);
     }
     if ("cancelled".equals(status) || "canceled".equals(status)) {
       return new RunnerFrame.Cancelled(eventId);
@@ -260,17 +265,17 @@ final class FrameParser {
     return content != null ? content : orEmpty(text(json, "message"));
   }
 
-  private static String errorMessage(JsonNode json) {
+  private static RunnerFrame.Failed failed(JsonNode json, String eventId) {
     for (String field : new String[] {"error", "content", "message", "detail"}) {
       JsonNode node = json.get(field);
       if (node != null && !node.isNull()) {
         String message = node.isValueNode() ? node.asText() : node.toString();
         if (!message.isBlank()) {
-          return message;
+          return new RunnerFrame.Failed(message, eventId);
         }
       }
     }
-    return RunnerFrame.DEFAULT_ERROR;
+    return RunnerFrame.Failed.unexplained(eventId);
   }
 
   /**

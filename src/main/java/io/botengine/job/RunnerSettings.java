@@ -2,6 +2,7 @@ package io.botengine.job;
 
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
+import io.botengine.Backoff;
 import java.time.Duration;
 
 /**
@@ -38,6 +39,11 @@ public record RunnerSettings(
     require(streamIdleTimeout.compareTo(Duration.ZERO) > 0, "stream-idle-timeout must be > 0");
     require(pollInterval.compareTo(Duration.ZERO) > 0, "poll-interval must be > 0");
     require(maxFrameSize >= 4096, "max-frame-size must be >= 4096");
+  }
+
+  /** The pause before reconnecting a stream, after n consecutive failed attempts. */
+  public Backoff streamBackoff() {
+    return new Backoff(streamMinBackoff, streamMaxBackoff, streamBackoffRandomFactor);
   }
 
   /** Reads {@code bot.runner} from the system's configuration. */

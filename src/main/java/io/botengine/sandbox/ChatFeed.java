@@ -6,8 +6,8 @@ import akka.stream.BoundedSourceQueue;
 import akka.stream.Materializer;
 import akka.stream.QueueOfferResult;
 import akka.stream.javadsl.Source;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.botengine.Json;
 import io.botengine.sandbox.BotApiEmulator.Sent;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -38,7 +38,6 @@ final class ChatFeed {
   /** Entries kept per chat for pages that connect later. */
   static final int KEPT = 2000;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One thing that happened in a chat; {@code json} is what the page renders. */
   record Entry(long seq, String json) {}
@@ -67,7 +66,7 @@ final class ChatFeed {
 
   /** Records a bot call; other calls than those that change a chat are ignored. */
   void botSent(Sent s) {
-    ObjectNode n = JSON.createObjectNode();
+    ObjectNode n = Json.MAPPER.createObjectNode();
     switch (s.method()) {
       case "sendMessage" -> n.put("kind", "message").put("text", s.text());
       case "sendDocument" ->
@@ -89,14 +88,14 @@ final class ChatFeed {
   /** Records a text the user typed on the page. */
   void userText(long chatId, String text) {
     publish(
-        chatId, JSON.createObjectNode().put("kind", "user_text").put("text", text), Instant.now());
+        chatId, Json.MAPPER.createObjectNode().put("kind", "user_text").put("text", text), Instant.now());
   }
 
   /** Records a file the user attached on the page. */
   void userDocument(long chatId, String fileName, long size) {
     publish(
         chatId,
-        JSON.createObjectNode()
+        Json.MAPPER.createObjectNode()
             .put("kind", "user_document")
             .put("fileName", fileName)
             .put("size", size),

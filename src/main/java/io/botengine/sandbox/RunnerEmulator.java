@@ -29,8 +29,8 @@ import akka.stream.Materializer;
 import akka.stream.SystemMaterializer;
 import akka.stream.javadsl.Source;
 import akka.util.ByteString;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.botengine.Json;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -59,7 +59,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunnerEmulator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RunnerEmulator.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final ContentType EVENT_STREAM = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
   private static final Duration DROP_GRACE = Duration.ofMillis(200);
   private static final ByteString CANCELLED_FRAME =
@@ -282,7 +281,7 @@ public final class RunnerEmulator implements AutoCloseable {
           }
           long waiting =
               tasks.values().stream().filter(t -> !t.finished && !t.cancellation.isDone()).count();
-          ObjectNode body = JSON.createObjectNode().put("task_id", task.id);
+          ObjectNode body = Json.MAPPER.createObjectNode().put("task_id", task.id);
           return json(200, body.put("queue_position", Math.max(1, waiting)));
         });
   }
@@ -394,7 +393,7 @@ public final class RunnerEmulator implements AutoCloseable {
 
   private Route onStatus(Task task) {
     int polls = task.polls.incrementAndGet();
-    ObjectNode body = JSON.createObjectNode();
+    ObjectNode body = Json.MAPPER.createObjectNode();
     if (task.cancellation.isDone()) {
       body.put("status", "cancelled");
     } else if (task.done()) {
@@ -430,7 +429,7 @@ public final class RunnerEmulator implements AutoCloseable {
   }
 
   private static Route json(int status, String key, String value) {
-    return json(status, JSON.createObjectNode().put(key, value));
+    return json(status, Json.MAPPER.createObjectNode().put(key, value));
   }
 
   private static Route json(int status, ObjectNode body) {

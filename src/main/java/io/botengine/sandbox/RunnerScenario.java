@@ -1,7 +1,7 @@
 package io.botengine.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.botengine.Json;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +47,6 @@ public record RunnerScenario(
   /** Placeholder replaced by the task's id when a frame is sent. */
   public static final String TASK_ID = "$TASK_ID";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String TIMESTAMP = "2025-01-01T12:00:00Z";
   private static final String ANALYSIS =
       "## Анализ CV\n\n**Сильные стороны:** опыт, структура.\n\n**Слабые стороны:** нет цифр.";
@@ -429,7 +428,7 @@ public record RunnerScenario(
   }
 
   private static String progress(String textField, String text, int percent) {
-    return JSON.createObjectNode()
+    return Json.MAPPER.createObjectNode()
         .put("type", "progress")
         .put(textField, text)
         .put("progress", percent)
@@ -438,7 +437,7 @@ public record RunnerScenario(
 
   private static String text(Long index, String content) {
     ObjectNode node =
-        JSON.createObjectNode()
+        Json.MAPPER.createObjectNode()
             .put("type", "bot_output")
             .put("output_type", "text")
             .put("content", content)
@@ -448,7 +447,7 @@ public record RunnerScenario(
 
   private static String file(Long index, String fileName, String content, String caption) {
     ObjectNode node =
-        JSON.createObjectNode()
+        Json.MAPPER.createObjectNode()
             .put("type", "bot_output")
             .put("output_type", "file")
             .put("filename", fileName)
@@ -459,7 +458,7 @@ public record RunnerScenario(
   }
 
   private static String json(String... keysAndValues) {
-    ObjectNode node = JSON.createObjectNode();
+    ObjectNode node = Json.MAPPER.createObjectNode();
     for (int i = 0; i < keysAndValues.length; i += 2) {
       node.put(keysAndValues[i], keysAndValues[i + 1]);
     }

@@ -21,7 +21,6 @@ import akka.http.javadsl.model.sse.ServerSentEvent;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
-import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.http.scaladsl.model.EntityStreamSizeException;
 import akka.pattern.StatusReply;
 import akka.stream.KillSwitches;
@@ -29,11 +28,8 @@ import akka.stream.Materializer;
 import akka.stream.SharedKillSwitch;
 import akka.stream.javadsl.Source;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.botengine.Json;
 import io.botengine.sandbox.BotApiEmulator.Sent;
 import io.botengine.user.UserEntity;
 import java.time.Duration;
@@ -65,11 +61,6 @@ final class SandboxRoutes extends AllDirectives {
   private static final long MAX_CREDIT = 1_000_000;
   private static final long READ_TIMEOUT_MILLIS = 30_000;
   private static final String USER_ID = "[1-9][0-9]{0,14}";
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .registerModule(new JavaTimeModule())
-          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
   /** The Runner scenarios the page offers, by the name the page sends. */
   enum Scenario {
@@ -170,7 +161,7 @@ final class SandboxRoutes extends AllDirectives {
           String epoch = feed.epoch();
           long after = resumeAfter(last, epoch);
           ObjectNode hello =
-              JSON.createObjectNode().put("user", user).put("epoch", epoch).put("after", after);
+              Json.MAPPER.createObjectNode().put("user", user).put("epoch", epoch).put("after", after);
           Source<ServerSentEvent, NotUsed> events =
               Source.single(
                       ServerSentEvent.create(
@@ -322,7 +313,7 @@ final class SandboxRoutes extends AllDirectives {
                 ? error(StatusCodes.BAD_REQUEST, e.getMessage())
                 : error(StatusCodes.SERVICE_UNAVAILABLE, "the user actor did not answer in time");
           }
-          ObjectNode view = JSON.valueToTree(result.get());
+          ObjectNode view = Json.MAPPER.valueToTree(result.get());
           view.put("cv_cost", cvCost);
           view.put("scenario", scenarios.getOrDefault(user, Scenario.NORMAL).key);
           return json(StatusCodes.OK, view);
@@ -332,23 +323,7 @@ final class SandboxRoutes extends AllDirectives {
   // ---------------------------------------------------------------- helpers
 
   private Route body(Function<JsonNode, Route> inner) {
-    return withSizeLimit(
-        64 * 1024,
-        () ->
-            entity(
-                Unmarshaller.entityToString(),
-                raw -> {
-                  JsonNode node;
-                  try {
-                    node = JSON.readTree(raw);
-                  } catch (Exception e) {
-                    return error(StatusCodes.BAD_REQUEST, "body must be JSON");
-                  }
-                  if (node == null || !node.isObject()) {
-                    return error(StatusCodes.BAD_REQUEST, "body must be a JSON object");
-                  }
-                  return inner.apply(node);
-                }));
+    return withSizeLimit(64 * 1024, () -> Json.object(inner));
   }
 
   private Route noCache(java.util.function.Supplier<Route> inner) {
@@ -375,16 +350,10 @@ final class SandboxRoutes extends AllDirectives {
   }
 
   private Route error(StatusCode status, String reason) {
-    return json(status, Map.of("error", reason));
+    return Json.error(status, reason);
   }
 
   private Route json(StatusCode status, Object value) {
-    try {
-      return complete(
-          status,
-          HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(value)));
-    } catch (Exception e) {
-      return complete(StatusCodes.INTERNAL_SERVER_ERROR);
-    }
+    return Json.complete(status, value);
   }
 }

@@ -7,6 +7,7 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.settings.ConnectionPoolSettings;
 import io.botengine.BoundedCalls;
 import io.botengine.EngineSettings;
+import io.botengine.Failures;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.util.List;
@@ -149,7 +150,7 @@ public final class BotApiClient implements TelegramGateway {
             system.executionContext())
         .exceptionallyAsync(
             error -> {
-              Throwable cause = TelegramGateway.cause(error);
+              Throwable cause = Failures.cause(error);
               if (cause instanceof Failure f) {
                 throw f;
               }
@@ -210,7 +211,7 @@ public final class BotApiClient implements TelegramGateway {
     return started.handle(
         (value, error) -> {
           if (error != null) {
-            throw toFailure(TelegramGateway.cause(error));
+            throw toFailure(Failures.cause(error));
           }
           return value;
         });

@@ -8,6 +8,8 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.botengine.Backoff;
+import io.botengine.Failures;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -78,7 +80,12 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
       int maxAttempts,
       Duration minBackoff,
       Duration maxBackoff,
-      String failureNotice) {}
+      String failureNotice) {
+    /** The wait before resending after a 5xx or network error. */
+    public Backoff backoff() {
+      return Backoff.of(minBackoff, maxBackoff);
+    }
+  }
 
   private record Delivered(long messageId) implements Command {}
 
@@ -253,7 +260,7 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
             (id, error) ->
                 error == null
                     ? new Delivered(id)
-                    : new NotDelivered(TelegramGateway.cause(error)));
+                    : new NotDelivered(Failures.cause(error)));
     return this;
   }
 
@@ -290,7 +297,7 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     }
     boolean transient_ = f.code == 0 || f.code >= 500;
     if (transient_ && attempts < deps.maxAttempts()) {
-      Duration wait = backoff(attempts);
+      Duration wait = deps.backoff().delay(attempts - 1);
       getContext().getLog().info("chat {}: send failed ({} {}), retry in {}", chatId, f.code,
           f.getMessage(), wait);
       timers.startSingleTimer(Retry.INSTANCE, wait);
@@ -352,11 +359,6 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     if (send.ackTo() != null) {
       send.ackTo().tell(Done.getInstance());
     }
-  }
-
-  private Duration backoff(int attempt) {
-    long millis = deps.minBackoff().toMillis() << Math.min(attempt - 1, 16);
-    return Duration.ofMillis(Math.min(millis, deps.maxBackoff().toMillis()));
   }
 
 }

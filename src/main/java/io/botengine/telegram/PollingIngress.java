@@ -5,7 +5,9 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.botengine.Backoff;
 import io.botengine.EngineSettings;
+import io.botengine.Failures;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +55,7 @@ public final class PollingIngress {
   private final Source api;
   private final UserDirectory users;
   private final EngineSettings.Telegram settings;
+  private final Backoff backoff;
   private int failures;
 
   private PollingIngress(
@@ -66,6 +69,7 @@ public final class PollingIngress {
     this.api = api;
     this.users = users;
     this.settings = settings;
+    this.backoff = Backoff.of(settings.pollMinBackoff(), settings.pollMaxBackoff());
   }
 
   private Behavior<Command> starting() {
@@ -85,7 +89,7 @@ public final class PollingIngress {
 
   private Behavior<Command> onStartFailed(Failed failed) {
     Duration wait = backoff();
-    ctx.getLog().warn("deleteWebhook failed ({}), retrying in {}", describe(failed.error()), wait);
+    ctx.getLog().warn("deleteWebhook failed ({}), retrying in {}", Failures.describe(failed.error()), wait);
     timers.startSingleTimer(new Poll(0), wait);
     return Behaviors.receive(Command.class)
         .onMessage(Poll.class, m -> starting())
@@ -147,22 +151,12 @@ public final class PollingIngress {
   private Behavior<Command> onFailed(Failed failed) {
     Duration wait = backoff();
     ctx.getLog().warn("{} failed ({}); reading from offset {} again in {}", failed.what(),
-        describe(failed.error()), failed.offset(), wait);
+        Failures.describe(failed.error()), failed.offset(), wait);
     timers.startSingleTimer(new Poll(failed.offset()), wait);
     return Behaviors.same();
   }
 
   private Duration backoff() {
-    failures++;
-    long millis = settings.pollMinBackoff().toMillis() << Math.min(failures - 1, 16);
-    return Duration.ofMillis(Math.min(millis, settings.pollMaxBackoff().toMillis()));
-  }
-
-  private static String describe(Throwable error) {
-    Throwable t = error;
-    while (t.getCause() != null && t instanceof java.util.concurrent.CompletionException) {
-      t = t.getCause();
-    }
-    return t.getClass().getSimpleName() + ": " + t.getMessage();
+    return backoff.delay(failures++);
   }
 }

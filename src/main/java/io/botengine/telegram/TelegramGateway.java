@@ -10,17 +10,6 @@ public interface TelegramGateway {
   /** getFile + download; fails with {@link Failure} (code 413 when over {@code maxBytes}). */
   CompletionStage<byte[]> download(String fileId, long maxBytes);
 
-  /** The failure inside the wrappers a CompletionStage puts around it. */
-  static Throwable cause(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof java.util.concurrent.CompletionException
-            || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
   /**
    * A Bot API call that failed: {@code code} is Telegram's error_code (429, 400, 403, ...) or 0
    * for a network failure; {@code retryAfterSeconds} is set for 429.

@@ -3,8 +3,7 @@ package io.botengine.telegram;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.botengine.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import org.telegram.telegrambots.meta.api.objects.Update;
@@ -16,8 +15,6 @@ import org.telegram.telegrambots.meta.api.objects.Update;
  */
 public final class WebhookRoute extends AllDirectives {
   static final String SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token";
-  private static final ObjectMapper JSON =
-      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final String path;
   private final byte[] secret;
@@ -50,7 +47,7 @@ public final class WebhookRoute extends AllDirectives {
   private Route accept(String body) {
     Update update;
     try {
-      update = JSON.readValue(body, Update.class);
+      update = Json.MAPPER.readValue(body, Update.class);
     } catch (Exception e) {
       return complete(StatusCodes.BAD_REQUEST, "not a Telegram update");
     }

@@ -3,26 +3,19 @@ package io.botengine.user;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
-import akka.http.javadsl.model.ContentTypes;
-import akka.http.javadsl.model.HttpEntities;
 import akka.http.javadsl.model.StatusCode;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
-import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.pattern.StatusReply;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.botengine.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
@@ -32,11 +25,6 @@ import java.util.function.Function;
  * with a reason on bad input, 404 when no admin token is configured.
  */
 public final class AdminRoutes extends AllDirectives {
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .registerModule(new JavaTimeModule())
-          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
   private static final long MAX_CREDIT = 1_000_000_000L;
 
   private final ActorSystem<?> system;
@@ -77,8 +65,8 @@ public final class AdminRoutes extends AllDirectives {
                   }
                   return concat(
                       pathEnd(() -> get(() -> ask(id, UserEntity.GetSummary::new, true))),
-                      path("credit", () -> post(() -> body(b -> credit(id, b)))),
-                      path("subscription", () -> post(() -> body(b -> subscription(id, b)))),
+                      path("credit", () -> post(() -> Json.object(b -> credit(id, b)))),
+                      path("subscription", () -> post(() -> Json.object(b -> subscription(id, b)))),
                       path("block", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(true, r), false))),
                       path("unblock", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(false, r), false))));
                 }));
@@ -117,23 +105,6 @@ public final class AdminRoutes extends AllDirectives {
     return ask(id, r -> new UserEntity.SetSubscription(instant, r), false);
   }
 
-  private Route body(Function<JsonNode, Route> inner) {
-    return entity(
-        Unmarshaller.entityToString(),
-        raw -> {
-          JsonNode node;
-          try {
-            node = JSON.readTree(raw);
-          } catch (Exception e) {
-            return error(StatusCodes.BAD_REQUEST, "body must be JSON");
-          }
-          if (node == null || !node.isObject()) {
-            return error(StatusCodes.BAD_REQUEST, "body must be a JSON object");
-          }
-          return inner.apply(node);
-        });
-  }
-
   private Route ask(
       String id,
       Function<ActorRef<StatusReply<UserEntity.Summary>>, UserEntity.Command> command,
@@ -161,16 +132,11 @@ public final class AdminRoutes extends AllDirectives {
   }
 
   private Route error(StatusCode status, String reason) {
-    return json(status, Map.of("error", reason));
+    return Json.error(status, reason);
   }
 
   private Route json(StatusCode status, Object value) {
-    try {
-      return complete(
-          status, HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(value)));
-    } catch (Exception e) {
-      return complete(StatusCodes.INTERNAL_SERVER_ERROR);
-    }
+    return Json.complete(status, value);
   }
 
   private static String text(JsonNode body, String field) {

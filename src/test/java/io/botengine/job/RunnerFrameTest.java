@@ -83,14 +83,14 @@ class RunnerFrameTest {
   @Test
   void readsErrorEventWithoutTypeByItsName() {
     assertEquals(new Failed("упало"), RunnerFrame.parse("error", "{\"message\": \"упало\"}", null));
-    assertEquals(new Failed(RunnerFrame.DEFAULT_ERROR), RunnerFrame.parse("error", "{}", null));
+    assertEquals(new Failed("Неизвестная ошибка сервера"), RunnerFrame.parse("error", "{}", null));
   }
 
   @Test
   void readsEmptyErrorFieldAsNoErrorUnlessTheEventSaysSo() {
     assertInstanceOf(Skipped.class, RunnerFrame.parse(null, "{\"error\": \"\"}", null));
     assertEquals(
-        new Failed(RunnerFrame.DEFAULT_ERROR),
+        new Failed("Неизвестная ошибка сервера"),
         RunnerFrame.parse("error", "{\"error\": \"\"}", null));
   }
 
