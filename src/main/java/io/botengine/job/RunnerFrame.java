@@ -3,7 +3,6 @@ package io.botengine.job;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.botengine.Json;
-import io.botengine.telegram.Texts;
 import java.util.Locale;
 
 /**
@@ -60,8 +59,8 @@ public sealed interface RunnerFrame {
   }
 
   /**
-   * The job failed; {@code message} is the Runner's, or the text {@code job.failed-unknown} (in
-   * the default language) when it gave none.
+   * The job failed; {@code message} is the Runner's, or null when it gave none (the user is then
+   * told {@code job.failed-unknown} in their language).
    */
   record Failed(String message, String eventId) implements RunnerFrame {
     public Failed(String message) {
@@ -70,7 +69,7 @@ public sealed interface RunnerFrame {
 
     /** A failure the Runner gave no reason for. */
     public static Failed unexplained(String eventId) {
-      return new Failed(Texts.of(null).get("job.failed-unknown"), eventId);
+      return new Failed(null, eventId);
     }
   }
 

@@ -81,6 +81,12 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
       Duration minBackoff,
       Duration maxBackoff,
       String failureNotice) {
+    /** The same, telling users {@code notice} when a message had to be given up. */
+    public Deps withFailureNotice(String notice) {
+      return new Deps(gateway, limiter, chatRate, chatBurst, maxAttempts, minBackoff, maxBackoff,
+          notice);
+    }
+
     /** The wait before resending after a 5xx or network error. */
     public Backoff backoff() {
       return Backoff.of(minBackoff, maxBackoff);

@@ -80,7 +80,7 @@ final class Replies {
 
   String ended(JobOutcome outcome, String detail) {
     return switch (outcome) {
-      case FAILED -> texts.get("job.failed", detail);
+      case FAILED -> texts.get("job.failed", detail != null ? detail : texts.get("job.failed-unknown"));
       case UPLOAD_FAILED -> texts.get("job.upload-failed");
       case TIMED_OUT -> texts.get("job.timeout");
       case CANCELLED -> texts.get("job.cancelled");

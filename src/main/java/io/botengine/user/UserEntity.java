@@ -22,6 +22,7 @@ import akka.persistence.typed.javadsl.ReplyEffect;
 import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
 import io.botengine.EngineSettings;
+import io.botengine.Failures;
 import io.botengine.JsonSerializable;
 import io.botengine.job.JobOutcome;
 import io.botengine.job.JobLauncher;
@@ -542,7 +543,7 @@ public final class UserEntity
               if (error == null) {
                 return new FileFetched(u, bytes, cmd.replyTo());
               }
-              Throwable cause = error.getCause() != null ? error.getCause() : error;
+              Throwable cause = Failures.cause(error);
               boolean tooLarge = cause instanceof TelegramGateway.Failure f && f.code == 413;
               return new FileNotFetched(u, tooLarge, String.valueOf(cause.getMessage()),
                   cmd.replyTo());
@@ -867,10 +868,8 @@ public final class UserEntity
   /** The chat's outbox; {@code language} picks the failure notice when it is first created. */
   private ActorRef<ChatOutbox.Command> outbox(long chatId, String language) {
     return outboxes.computeIfAbsent(chatId, id -> {
-      ChatOutbox.Deps d = deps.outbox();
-      ChatOutbox.Deps withNotice = new ChatOutbox.Deps(d.gateway(), d.limiter(), d.chatRate(),
-          d.chatBurst(), d.maxAttempts(), d.minBackoff(), d.maxBackoff(),
-          Texts.of(language).get("delivery.failed"));
+      ChatOutbox.Deps withNotice =
+          deps.outbox().withFailureNotice(Texts.of(language).get("delivery.failed"));
       ActorRef<ChatOutbox.Unreachable> owner =
           context.messageAdapter(ChatOutbox.Unreachable.class, ChatUnreachable::new);
       return context.spawn(ChatOutbox.create(id, withNotice, owner), "outbox-" + id);

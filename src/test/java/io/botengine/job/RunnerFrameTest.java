@@ -83,14 +83,14 @@ class RunnerFrameTest {
   @Test
   void readsErrorEventWithoutTypeByItsName() {
     assertEquals(new Failed("упало"), RunnerFrame.parse("error", "{\"message\": \"упало\"}", null));
-    assertEquals(new Failed("Неизвестная ошибка сервера"), RunnerFrame.parse("error", "{}", null));
+    assertEquals(new Failed(null), RunnerFrame.parse("error", "{}", null));
   }
 
   @Test
   void readsEmptyErrorFieldAsNoErrorUnlessTheEventSaysSo() {
     assertInstanceOf(Skipped.class, RunnerFrame.parse(null, "{\"error\": \"\"}", null));
     assertEquals(
-        new Failed("Неизвестная ошибка сервера"),
+        new Failed(null),
         RunnerFrame.parse("error", "{\"error\": \"\"}", null));
   }
 
@@ -168,10 +168,10 @@ class RunnerFrameTest {
   @Test
   void givesAnErrorWithoutMessageTheDefaultMessage() {
     assertEquals(
-        new Failed("Неизвестная ошибка сервера"),
+        new Failed(null),
         RunnerFrame.parse("error", "{\"type\": \"error\"}", null));
     assertEquals(
-        new Failed("Неизвестная ошибка сервера"),
+        new Failed(null),
         RunnerFrame.parse(null, "{\"type\": \"error\", \"content\": \"\"}", null));
   }
 

@@ -429,6 +429,26 @@ class UserEntityTest {
     assertEquals("Ошибка загрузки файла", nextText());
     assertEquals(1, kit.getState().account().balance());
     assertEquals(0, kit.getState().account().reserved());
+
+    String unexplained = startJob();
+    kit.runCommand(new UserEntity.TaskFailed(unexplained, JobOutcome.FAILED, null));
+    assertEquals("❌ Неизвестная ошибка сервера", nextText());
+  }
+
+  @Test
+  void tellsAnEnglishUserAFailureWithoutReasonInEnglish() {
+    inChat(USER, "/start", null);
+    kit.runCommand(r -> new UserEntity.HandleUpdate(
+        new Inbound(updateIds.incrementAndGet(), USER, USER, "en", "/cv", null), r));
+    sent.receiveMessage();
+    sent.receiveMessage();
+    telegram.file("f-en", "John Smith, Java developer".getBytes(StandardCharsets.UTF_8));
+    kit.runCommand(r -> new UserEntity.HandleUpdate(new Inbound(updateIds.incrementAndGet(), USER,
+        USER, "en", null, new Inbound.Document("f-en", "cv.txt", "text/plain", 26)), r));
+    assertEquals("🔄 Analysing your CV...", nextText());
+    String jobId = jobs.receiveMessage().jobId();
+    kit.runCommand(new UserEntity.TaskFailed(jobId, JobOutcome.FAILED, null));
+    assertEquals("❌ Unknown server error", nextText());
   }
 
   @Test
