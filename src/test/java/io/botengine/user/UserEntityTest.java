@@ -438,12 +438,12 @@ class UserEntityTest {
   @Test
   void tellsAnEnglishUserAFailureWithoutReasonInEnglish() {
     inChat(USER, "/start", null);
-    kit.runCommand(r -> new UserEntity.HandleUpdate(
+    kit.<StatusReply<Done>>runCommand(r -> new UserEntity.HandleUpdate(
         new Inbound(updateIds.incrementAndGet(), USER, USER, "en", "/cv", null), r));
     sent.receiveMessage();
     sent.receiveMessage();
     telegram.file("f-en", "John Smith, Java developer".getBytes(StandardCharsets.UTF_8));
-    kit.runCommand(r -> new UserEntity.HandleUpdate(new Inbound(updateIds.incrementAndGet(), USER,
+    kit.<StatusReply<Done>>runCommand(r -> new UserEntity.HandleUpdate(new Inbound(updateIds.incrementAndGet(), USER,
         USER, "en", null, new Inbound.Document("f-en", "cv.txt", "text/plain", 26)), r));
     assertEquals("🔄 Analysing your CV...", nextText());
     String jobId = jobs.receiveMessage().jobId();
