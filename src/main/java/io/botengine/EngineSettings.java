@@ -19,6 +19,7 @@ public record EngineSettings(
     Http http,
     String adminToken,
     Billing billing,
+    Payments payments,
     UserSettings user,
     Persistence persistence,
     ClusterSettings cluster,
@@ -67,6 +68,38 @@ public record EngineSettings(
 
   /** Prices and grants. */
   public record Billing(long cvCost, long welcomeTokens, boolean requireSubscription) {}
+
+  /**
+   * What {@code /buy} sells for Telegram Stars: token packs and, when {@code subscription.stars}
+   * is above 0, a monthly subscription. {@code supportChatId} (0: none) receives /paysupport
+   * requests; {@code supportContact} is how users are told to reach support.
+   */
+  public record Payments(
+      List<Pack> packs, Subscription subscription, long supportChatId, String supportContact) {
+    /** Telegram's highest price of a Stars subscription. */
+    public static final long MAX_SUBSCRIPTION_STARS = 10_000;
+
+    /** Nothing on sale: /buy tells users to contact the administrator. */
+    public static final Payments NONE = new Payments(List.of(), new Subscription(0, 0), 0, "");
+
+    public Payments {
+      packs = List.copyOf(packs);
+    }
+
+    /** {@code tokens} for {@code stars}. */
+    public record Pack(long tokens, long stars) {}
+
+    /** {@code stars} a month (0: not on offer), granting {@code tokens} with each payment. */
+    public record Subscription(long stars, long tokens) {
+      public boolean offered() {
+        return stars > 0;
+      }
+    }
+
+    public boolean onSale() {
+      return !packs.isEmpty() || subscription.offered();
+    }
+  }
 
   /** Per-user actor tuning. */
   public record UserSettings(int snapshotEvery, int dedupWindow, int ledgerShown) {}
@@ -123,6 +156,11 @@ public record EngineSettings(
           Map.entry("bot.billing.cv-cost", "BOT_CV_COST"),
           Map.entry("bot.billing.welcome-tokens", "BOT_WELCOME_TOKENS"),
           Map.entry("bot.billing.require-subscription", "BOT_REQUIRE_SUBSCRIPTION"),
+          Map.entry("bot.payments.packs", "BOT_PAYMENT_PACKS"),
+          Map.entry("bot.payments.subscription.stars", "BOT_SUBSCRIPTION_STARS"),
+          Map.entry("bot.payments.subscription.tokens", "BOT_SUBSCRIPTION_TOKENS"),
+          Map.entry("bot.payments.support.chat-id", "BOT_PAYSUPPORT_CHAT_ID"),
+          Map.entry("bot.payments.support.contact", "BOT_PAYSUPPORT_CONTACT"),
           Map.entry("bot.user.snapshot-every", "BOT_SNAPSHOT_EVERY"),
           Map.entry("bot.jobs.wake-interval", "BOT_WAKE_INTERVAL"),
           Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"),
@@ -202,6 +240,14 @@ public record EngineSettings(
             r.longIn("bot.billing.cv-cost", 0, 1_000_000),
             r.longIn("bot.billing.welcome-tokens", 0, 1_000_000),
             r.bool("bot.billing.require-subscription"));
+    Payments payments =
+        new Payments(
+            r.packs("bot.payments.packs"),
+            new Payments.Subscription(
+                r.longIn("bot.payments.subscription.stars", 0, Payments.MAX_SUBSCRIPTION_STARS),
+                r.longIn("bot.payments.subscription.tokens", 0, 1_000_000)),
+            r.longIn("bot.payments.support.chat-id", Long.MIN_VALUE, Long.MAX_VALUE),
+            r.string("bot.payments.support.contact").trim());
     UserSettings user =
         new UserSettings(
             r.intIn("bot.user.snapshot-every", 1, 1_000_000),
@@ -237,6 +283,7 @@ public record EngineSettings(
         http,
         r.string("bot.admin.api-token"),
         billing,
+        payments,
         user,
         persistence,
         cluster,
@@ -347,6 +394,29 @@ public record EngineSettings(
         throw bad(path, "must be a base URL without a path", value);
       }
       return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+    }
+
+    /** "tokens:stars" pairs, comma separated, each number at least 1; empty: no packs. */
+    List<Payments.Pack> packs(String path) {
+      String value = string(path).trim();
+      List<Payments.Pack> packs = new ArrayList<>();
+      if (value.isEmpty()) {
+        return List.of();
+      }
+      for (String part : value.split(",")) {
+        String[] pair = part.trim().split(":");
+        if (pair.length != 2 || !pair[0].trim().matches("[0-9]{1,7}")
+            || !pair[1].trim().matches("[0-9]{1,7}")) {
+          throw bad(path, "must be comma-separated tokens:stars pairs such as 5:50,20:180", value);
+        }
+        long tokens = Long.parseLong(pair[0].trim());
+        long stars = Long.parseLong(pair[1].trim());
+        if (tokens < 1 || stars < 1) {
+          throw bad(path, "needs at least 1 token and 1 Star in every pack", value);
+        }
+        packs.add(new Payments.Pack(tokens, stars));
+      }
+      return List.copyOf(packs);
     }
 
     List<String> seedNodes(String path) {

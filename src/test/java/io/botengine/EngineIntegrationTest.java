@@ -170,14 +170,16 @@ class EngineIntegrationTest {
   @Test
   void registersItsCommandsWithTelegram() {
     harness.awaitAssert(() -> assertEquals(
-        List.of("cv", "balance", "cancel", "help"),
+        List.of("cv", "balance", "buy", "paysupport", "cancel", "help"),
         bot.myCommands().stream().map(c -> c.get("command")).toList()));
     List<Object> descriptions = bot.myCommands().stream().map(c -> c.get("description")).toList();
     List<List<Object>> menus = List.of(
-        List.of("Анализ резюме (PDF или TXT)", "Баланс и подписка", "Отменить текущее действие",
+        List.of("Анализ резюме (PDF или TXT)", "Баланс и подписка",
+            "Купить токены за Telegram Stars", "Поддержка по оплатам", "Отменить текущее действие",
             "Справка"),
         List.of("Analyse a CV (PDF or TXT)", "Balance and subscription",
-            "Cancel what is in progress", "Help"));
+            "Buy tokens with Telegram Stars", "Payment support", "Cancel what is in progress",
+            "Help"));
     assertTrue(menus.contains(descriptions), "the last menu set, in either language: "
         + descriptions);
   }

@@ -19,7 +19,12 @@ import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
 import org.telegram.telegrambots.meta.TelegramUrl;
+import org.telegram.telegrambots.meta.api.methods.AnswerPreCheckoutQuery;
 import org.telegram.telegrambots.meta.api.methods.GetFile;
+import org.telegram.telegrambots.meta.api.methods.invoices.CreateInvoiceLink;
+import org.telegram.telegrambots.meta.api.methods.invoices.SendInvoice;
+import org.telegram.telegrambots.meta.api.methods.payments.RefundStarPayment;
+import org.telegram.telegrambots.meta.api.methods.payments.star.EditUserStarSubscription;
 import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
 import org.telegram.telegrambots.meta.api.methods.ActionType;
 import org.telegram.telegrambots.meta.api.methods.send.SendChatAction;
@@ -33,6 +38,10 @@ import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
 import org.telegram.telegrambots.meta.api.objects.InputFile;
 import org.telegram.telegrambots.meta.api.objects.Update;
 import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
+import org.telegram.telegrambots.meta.api.objects.payments.LabeledPrice;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.InlineKeyboardMarkup;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardButton;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardRow;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
 
@@ -42,6 +51,12 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
  * Akka HTTP so that their size is capped while streaming. The token never appears in logs.
  */
 public final class BotApiClient implements TelegramGateway {
+  /** Telegram Stars, the currency of digital goods. */
+  private static final String STARS = "XTR";
+
+  /** Telegram's only subscription period: 30 days. */
+  private static final int SUBSCRIPTION_PERIOD_SECONDS = 2_592_000;
+
   /** Files downloaded at once; more wait their turn ({@link BoundedCalls}). */
   private static final int DOWNLOAD_CONNECTIONS = 32;
 
@@ -110,9 +125,57 @@ public final class BotApiClient implements TelegramGateway {
       DeleteMessage send = new DeleteMessage(Long.toString(chatId), (int) delete.messageId());
       return call(() -> client.executeAsync(send)).thenApply(r -> delete.messageId());
     }
+    if (message instanceof Outgoing.Invoice invoice) {
+      SendInvoice send = SendInvoice.builder()
+          .chatId(chatId)
+          .title(invoice.title())
+          .description(invoice.description())
+          .payload(invoice.payload())
+          .currency(STARS)
+          .price(new LabeledPrice(invoice.title(), (int) invoice.stars()))
+          .build();
+      return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+    }
+    if (message instanceof Outgoing.SubscriptionOffer offer) {
+      CreateInvoiceLink link = CreateInvoiceLink.builder()
+          .title(offer.title())
+          .description(offer.description())
+          .payload(offer.payload())
+          .currency(STARS)
+          .price(new LabeledPrice(offer.title(), (int) offer.stars()))
+          .subscriptionPeriod(SUBSCRIPTION_PERIOD_SECONDS)
+          .build();
+      return call(() -> client.executeAsync(link)).thenCompose(url -> {
+        SendMessage send = SendMessage.builder()
+            .chatId(chatId)
+            .text(offer.text())
+            .replyMarkup(new InlineKeyboardMarkup(List.of(new InlineKeyboardRow(
+                InlineKeyboardButton.builder().text(offer.button()).url(url).build()))))
+            .build();
+        return call(() -> client.executeAsync(send));
+      }).thenApply(m -> m.getMessageId().longValue());
+    }
     SendChatAction typing =
         SendChatAction.builder().chatId(chatId).action(ActionType.TYPING.toString()).build();
     return call(() -> client.executeAsync(typing)).thenApply(r -> 0L);
+  }
+
+  @Override
+  public CompletionStage<Boolean> answerPreCheckout(String queryId, String errorMessage) {
+    AnswerPreCheckoutQuery answer = errorMessage == null
+        ? new AnswerPreCheckoutQuery(queryId, true)
+        : new AnswerPreCheckoutQuery(queryId, false, errorMessage);
+    return call(() -> client.executeAsync(answer));
+  }
+
+  @Override
+  public CompletionStage<Boolean> refundStarPayment(long userId, String chargeId) {
+    return call(() -> client.executeAsync(new RefundStarPayment(userId, chargeId)));
+  }
+
+  @Override
+  public CompletionStage<Boolean> cancelStarSubscription(long userId, String chargeId) {
+    return call(() -> client.executeAsync(new EditUserStarSubscription(userId, chargeId, true)));
   }
 
   @Override

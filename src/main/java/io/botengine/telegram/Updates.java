@@ -3,13 +3,26 @@ package io.botengine.telegram;
 import java.util.Optional;
 import org.telegram.telegrambots.meta.api.objects.Update;
 import org.telegram.telegrambots.meta.api.objects.message.Message;
+import org.telegram.telegrambots.meta.api.objects.payments.PreCheckoutQuery;
+import org.telegram.telegrambots.meta.api.objects.payments.RefundedPayment;
+import org.telegram.telegrambots.meta.api.objects.payments.SuccessfulPayment;
 
-/** Turns telegrambots' {@link Update} into the engine's {@link Inbound}; other updates are skipped. */
+/**
+ * Turns telegrambots' {@link Update} into the engine's {@link Inbound}: a user's message (text,
+ * document, Stars payment or refund) or a pre-checkout query; other updates are skipped.
+ */
 public final class Updates {
   private Updates() {}
 
   /** The user's message in this update, or empty for updates the engine does not handle. */
   public static Optional<Inbound> toInbound(Update update) {
+    PreCheckoutQuery q = update.getPreCheckoutQuery();
+    if (q != null && q.getFrom() != null) {
+      long user = q.getFrom().getId();
+      return Optional.of(new Inbound(update.getUpdateId(), user, user,
+          q.getFrom().getLanguageCode(), null, null, new Inbound.PreCheckout(q.getId(),
+              q.getCurrency(), amount(q.getTotalAmount()), q.getInvoicePayload())));
+    }
     Message m = update.getMessage();
     if (m == null || m.getFrom() == null || m.getFrom().getIsBot()) {
       return Optional.empty();
@@ -31,6 +44,27 @@ public final class Updates {
             m.getChatId(),
             m.getFrom().getLanguageCode(),
             m.getText(),
-            document));
+            document,
+            payment(m)));
+  }
+
+  private static Inbound.Payment payment(Message m) {
+    SuccessfulPayment p = m.getSuccessfulPayment();
+    if (p != null) {
+      return new Inbound.Paid(p.getCurrency(), amount(p.getTotalAmount()), p.getInvoicePayload(),
+          p.getTelegramPaymentChargeId(),
+          p.getSubscriptionExpirationDate() == null ? 0 : p.getSubscriptionExpirationDate(),
+          Boolean.TRUE.equals(p.getIsRecurring()) && !Boolean.TRUE.equals(p.getIsFirstRecurring()));
+    }
+    RefundedPayment r = m.getRefundedPayment();
+    if (r != null) {
+      return new Inbound.Refunded(r.getCurrency(), amount(r.getTotalAmount()),
+          r.getInvoicePayload(), r.getTelegramPaymentChargeId());
+    }
+    return null;
+  }
+
+  private static long amount(Integer value) {
+    return value == null ? 0 : value;
   }
 }
