@@ -45,6 +45,11 @@ public final class Engine implements AutoCloseable {
       Function<ActorSystem<?>, JobLauncher> jobs,
       Function<ActorSystem<?>, Route> extraRoutes) {
     EngineSettings settings = EngineSettings.from(config);
+    LogSafe.secret(settings.telegram().token());
+    LogSafe.secret(settings.telegram().webhookSecret());
+    LogSafe.secret(settings.adminToken());
+    LogSafe.secret(settings.persistence().password());
+    LogSafe.secret(config.getString("bot.runner.api-key"));
     if (settings.persistence().createSchema()) {
       JournalSchema.apply(settings.persistence());
     }

@@ -376,7 +376,7 @@ public record EngineSettings(
 
     SettingsException bad(String path, String rule, String got) {
       boolean secret = path.contains("token") || path.contains("password") || path.contains("secret");
-      String shown = secret ? "" : ", got '" + got + "'";
+      String shown = secret ? "" : ", got '" + LogSafe.url(got) + "'";
       return new SettingsException(nameOf(path) + " " + rule + shown);
     }
   }

@@ -143,7 +143,7 @@ public final class RunnerClient {
             : Optional.of(RawHeader.create("X-API-Key", settings.apiKey()));
     log.info(
         "Runner client for {}: stream idle limit {}, {} consecutive failures allowed",
-        settings.url(),
+        io.botengine.LogSafe.url(settings.url()),
         settings.streamIdleTimeout(),
         settings.streamMaxFailures());
   }

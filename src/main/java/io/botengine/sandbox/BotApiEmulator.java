@@ -75,6 +75,9 @@ public final class BotApiEmulator implements AutoCloseable {
   /** The name {@link #slowNext} knows file downloads by. */
   public static final String FILE_DOWNLOAD = "file download";
 
+  private final java.util.concurrent.atomic.AtomicInteger downloadsReceived =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private static final long MAX_REQUEST_BYTES = 64L * 1024 * 1024;
   private static final long UPLOAD_LIMIT = 50L * 1024 * 1024;
   private static final long DOWNLOAD_LIMIT = 20L * 1024 * 1024;
@@ -497,6 +500,11 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
+  /** File downloads ({@code /file/bot<token>/...}) received so far, answered or not. */
+  public int downloadsReceived() {
+    return downloadsReceived.get();
+  }
+
   /** Answers pending long polls, stops webhook delivery and unbinds; blocks up to a few seconds. */
   @Override
   public void close() {
@@ -527,6 +535,7 @@ public final class BotApiEmulator implements AutoCloseable {
   private CompletionStage<HttpResponse> handle(HttpRequest request) {
     String path = request.getUri().path();
     if (path.startsWith("/file/bot")) {
+      downloadsReceived.incrementAndGet();
       request.discardEntityBytes(system);
       return later(done(download(path.substring("/file/bot".length()))),
           nextDelay(FILE_DOWNLOAD));
