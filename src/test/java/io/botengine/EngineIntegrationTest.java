@@ -150,6 +150,19 @@ class EngineIntegrationTest {
   }
 
   @Test
+  void adminApiRefusesASubscriptionDateOutOfRangeAndTheUserStillAnswers() {
+    long user = 1011;
+    for (String until : List.of("+1000000000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z")) {
+      HttpResponse<String> far = harness.admin("POST", "/admin/users/" + user + "/subscription",
+          "{\"until\": \"" + until + "\"}");
+      assertEquals(400, far.statusCode(), far.body());
+      assertTrue(far.body().contains("until must be between 1970-01-01T00:00:00Z and"), far.body());
+    }
+    bot.sendText(user, "/balance", "en");
+    assertEquals("💰 Balance: 1 token\n📅 Subscription: none", last(user, 1));
+  }
+
+  @Test
   void adminCreditCountsOncePerIdempotencyKey() {
     String body = "{\"amount\": 5, \"reason\": \"promo\", \"idempotency_key\": \"promo-77\"}";
     assertEquals(200, harness.admin("POST", "/admin/users/77/credit", body).statusCode());

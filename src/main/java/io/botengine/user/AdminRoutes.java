@@ -38,6 +38,9 @@ public final class AdminRoutes extends AllDirectives {
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
           .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
   private static final long MAX_CREDIT = 1_000_000_000L;
+  /** The subscription dates an admin can set. */
+  static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+  static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
   private final ActorSystem<?> system;
   private final byte[] token;
@@ -113,6 +116,9 @@ public final class AdminRoutes extends AllDirectives {
       instant = Instant.parse(until);
     } catch (DateTimeParseException e) {
       return error(StatusCodes.BAD_REQUEST, "until must be an ISO-8601 instant such as 2027-01-01T00:00:00Z");
+    }
+    if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+      return error(StatusCodes.BAD_REQUEST, "until must be between " + EARLIEST + " and " + LATEST);
     }
     return ask(id, r -> new UserEntity.SetSubscription(instant, r), false);
   }

@@ -31,8 +31,6 @@ import io.botengine.telegram.Texts;
 import io.botengine.user.UserState.Stage;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -764,11 +762,9 @@ public final class UserEntity
     Texts t = texts(s);
     Account a = s.account();
     Instant until = a.subscriptionUntil();
-    DateTimeFormatter f = DateTimeFormatter.ofPattern("dd.MM.yyyy HH:mm 'UTC'")
-        .withZone(ZoneOffset.UTC);
     String sub = until == null ? t.get("subscription.none")
-        : until.isAfter(deps.clock().instant()) ? t.get("subscription.active", f.format(until))
-        : t.get("subscription.expired", f.format(until));
+        : until.isAfter(deps.clock().instant()) ? t.get("subscription.active", Texts.date(until))
+        : t.get("subscription.expired", Texts.date(until));
     return a.reserved() > 0
         ? t.get("balance.reserved", t.tokens(a.balance()), sub, t.tokens(a.reserved()))
         : t.get("balance", t.tokens(a.balance()), sub);

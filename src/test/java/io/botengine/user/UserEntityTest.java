@@ -421,6 +421,14 @@ class UserEntityTest {
     assertEquals(UserState.Stage.WAITING_FOR_FILE, kit.getState().stage());
   }
 
+  @Test
+  void answersBalanceWhateverTheSubscriptionDate() {
+    for (Instant until : List.of(Instant.MAX, Instant.MIN, Instant.parse("+1000000000-01-01T00:00:00Z"))) {
+      kit.<StatusReply<UserEntity.Summary>>runCommand(r -> new UserEntity.SetSubscription(until, r));
+      assertTrue(sayAndRead("/balance").startsWith("💰 Баланс: 1 токен\n📅 Подписка"));
+    }
+  }
+
   // ------------------------------------------------------------------ admin
 
   @Test
