@@ -21,6 +21,7 @@ import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
 import io.botengine.EngineSettings;
 import io.botengine.JsonSerializable;
+import io.botengine.LogSafe;
 import io.botengine.job.CvFile;
 import io.botengine.job.JobLauncher;
 import io.botengine.telegram.ChatOutbox;
@@ -643,7 +644,8 @@ public final class UserEntity
     if (state.account().hasApplied(cmd.idempotencyKey())) {
       return Effect().reply(cmd.replyTo(), summaryOk(state));
     }
-    context.getLog().info("user {}: credit {} ({})", userId, cmd.amount(), cmd.reason());
+    context.getLog().info("user {}: credit {} ({})", userId, cmd.amount(),
+        LogSafe.text(cmd.reason()));
     return Effect()
         .persist(new TokensCredited(cmd.amount(), cmd.reason(), cmd.idempotencyKey(),
             deps.clock().instant()))
@@ -779,7 +781,8 @@ public final class UserEntity
       return "document of " + u.document().size() + " bytes";
     }
     String command = u.command();
-    return command.isEmpty() ? (u.text() == null ? "non-text message" : "text") : command;
+    return command.isEmpty() ? (u.text() == null ? "non-text message" : "text")
+        : LogSafe.text(command, 64);
   }
 
   /** The chat's outbox; {@code language} picks the failure notice when it is first created. */

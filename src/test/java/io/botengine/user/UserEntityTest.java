@@ -15,6 +15,7 @@ import com.typesafe.config.ConfigFactory;
 import io.botengine.EngineSettings;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Inbound;
+import io.botengine.testing.CapturingAppender;
 import io.botengine.testing.FakeTelegram;
 import io.botengine.testing.LogCapture;
 import io.botengine.testing.MutableClock;
@@ -427,6 +428,21 @@ class UserEntityTest {
       kit.<StatusReply<UserEntity.Summary>>runCommand(r -> new UserEntity.SetSubscription(until, r));
       assertTrue(sayAndRead("/balance").startsWith("💰 Баланс: 1 токен\n📅 Подписка"));
     }
+  }
+
+  @Test
+  void logsUserTextEscapedSoItCannotForgeLines() {
+    text("/x\u0007\u001b[2Kfake");
+    kit.<StatusReply<UserEntity.Summary>>runCommand(
+        r -> new UserEntity.Credit(1, "promo\n10:00:00.000 INFO forged", "k-log", r));
+    sent.awaitAssert(() -> {
+      String log = CapturingAppender.text();
+      assertTrue(log.contains("\"/x\\u0007\\u001b[2kfake\""), log);
+      assertTrue(log.contains("credit 1 (\"promo\\n10:00:00.000 INFO forged\")"), log);
+      assertFalse(log.contains("\u001b"), log);
+      assertFalse(log.contains("\n10:00:00.000 INFO forged"), log);
+      return null;
+    });
   }
 
   // ------------------------------------------------------------------ admin
