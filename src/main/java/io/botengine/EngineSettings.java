@@ -2,6 +2,7 @@ package io.botengine;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.botengine.job.RunnerSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -165,7 +166,21 @@ public record EngineSettings(
           Map.entry("bot.jobs.wake-interval", "BOT_WAKE_INTERVAL"),
           Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"),
           Map.entry("bot.telegram.delivery.global-rate", "TELEGRAM_GLOBAL_RATE"),
-          Map.entry("bot.telegram.delivery.chat-rate", "TELEGRAM_CHAT_RATE"));
+          Map.entry("bot.telegram.delivery.chat-rate", "TELEGRAM_CHAT_RATE"),
+          Map.entry("bot.persistence.create-schema", "BOT_CREATE_SCHEMA"),
+          Map.entry("bot.jobs.reorder-buffer", "BOT_REORDER_BUFFER"),
+          Map.entry("bot.jobs.gap-timeout", "BOT_GAP_TIMEOUT"),
+          Map.entry("bot.runner.api-key", "RUNNER_API_KEY"),
+          Map.entry("bot.runner.upload-timeout", "RUNNER_UPLOAD_TIMEOUT"),
+          Map.entry("bot.runner.request-timeout", "RUNNER_REQUEST_TIMEOUT"),
+          Map.entry("bot.runner.stream-idle-timeout", "RUNNER_STREAM_IDLE_TIMEOUT"),
+          Map.entry("bot.runner.stream-min-backoff", "RUNNER_STREAM_MIN_BACKOFF"),
+          Map.entry("bot.runner.stream-max-backoff", "RUNNER_STREAM_MAX_BACKOFF"),
+          Map.entry("bot.runner.stream-max-failures", "RUNNER_STREAM_MAX_FAILURES"),
+          Map.entry("bot.runner.max-frame-size", "RUNNER_MAX_FRAME_SIZE"),
+          Map.entry("bot.runner.poll-interval", "RUNNER_POLL_INTERVAL"),
+          Map.entry("bot.runner.poll-max-duration", "RUNNER_POLL_MAX_DURATION"),
+          Map.entry("bot.runner.request-pool.max-connections", "RUNNER_MAX_CONNECTIONS"));
 
   /** Names a setting the way an operator sets it: the env variable, else the config path. */
   public static String nameOf(String path) {
@@ -269,7 +284,11 @@ public record EngineSettings(
             r.string("bot.persistence.password"),
             r.bool("bot.persistence.create-schema"),
             dialect);
+    r.intIn("bot.persistence.max-connections", 1, 1000);
     checkWakeInterval(r);
+    r.intIn("bot.jobs.reorder-buffer", 1, 100_000);
+    r.positiveDuration("bot.jobs.gap-timeout");
+    checkRunner(r);
     r.positiveDuration("bot.cluster.sbr-stable-after");
     ClusterSettings cluster =
         new ClusterSettings(
@@ -288,6 +307,35 @@ public record EngineSettings(
         persistence,
         cluster,
         r.positiveDuration("bot.ask-timeout"));
+  }
+
+  private static final String SSE_EVENT_SIZE = "akka.http.sse.max-event-size";
+
+  /**
+   * Everything {@code RunnerSettings} and the Runner client read, checked here so that a bad value
+   * stops the start with one line instead of failing inside the actor system.
+   */
+  private static void checkRunner(Reader r) {
+    r.positiveDuration("bot.runner.upload-timeout");
+    r.positiveDuration("bot.runner.request-timeout");
+    r.positiveDuration("bot.runner.stream-idle-timeout");
+    Duration min = r.nonNegativeDuration("bot.runner.stream-min-backoff");
+    Duration max = r.nonNegativeDuration("bot.runner.stream-max-backoff");
+    if (max.compareTo(min) < 0) {
+      throw new SettingsException(nameOf("bot.runner.stream-max-backoff") + " must not be shorter"
+          + " than " + nameOf("bot.runner.stream-min-backoff"));
+    }
+    r.intIn("bot.runner.stream-max-failures", 1, 1000);
+    long eventSize = r.longIn(SSE_EVENT_SIZE, 8192, Integer.MAX_VALUE);
+    r.intIn("bot.runner.max-frame-size", 4096, (int) eventSize - 1);
+    r.positiveDuration("bot.runner.poll-interval");
+    r.positiveDuration("bot.runner.poll-max-duration");
+    r.intIn("bot.runner.request-pool.max-connections", 1, 100_000);
+    try {
+      RunnerSettings.fromConfig(r.config().getConfig("bot.runner"));
+    } catch (ConfigException | IllegalArgumentException e) {
+      throw new SettingsException(LogSafe.url(e.getMessage()));
+    }
   }
 
   private static final String IDLE_TIMEOUT =
@@ -343,7 +391,7 @@ public record EngineSettings(
         throw bad(path, "must be a whole number", raw(path));
       }
       if (value < min || value > max) {
-        throw bad(path, "must be between " + min + " and " + max, Long.toString(value));
+        throw bad(path, "must be between " + min + " and " + max, raw(path));
       }
       return value;
     }
@@ -374,6 +422,19 @@ public record EngineSettings(
       }
       if (d.isNegative() || d.isZero()) {
         throw bad(path, "must be positive", raw(path));
+      }
+      return d;
+    }
+
+    Duration nonNegativeDuration(String path) {
+      Duration d;
+      try {
+        d = config.getDuration(path);
+      } catch (ConfigException e) {
+        throw bad(path, "must be a duration such as 10s or 500ms", raw(path));
+      }
+      if (d.isNegative()) {
+        throw bad(path, "must not be negative", raw(path));
       }
       return d;
     }
@@ -446,7 +507,7 @@ public record EngineSettings(
 
     SettingsException bad(String path, String rule, String got) {
       boolean secret = path.contains("token") || path.contains("password") || path.contains("secret");
-      String shown = secret ? "" : ", got '" + got + "'";
+      String shown = secret ? "" : ", got '" + LogSafe.url(got) + "'";
       return new SettingsException(nameOf(path) + " " + rule + shown);
     }
   }

@@ -1,6 +1,8 @@
 package io.botengine.telegram;
 
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.telegram.telegrambots.meta.api.objects.Update;
 import org.telegram.telegrambots.meta.api.objects.message.Message;
 import org.telegram.telegrambots.meta.api.objects.payments.PreCheckoutQuery;
@@ -9,15 +11,19 @@ import org.telegram.telegrambots.meta.api.objects.payments.SuccessfulPayment;
 
 /**
  * Turns telegrambots' {@link Update} into the engine's {@link Inbound}: a user's message (text,
- * document, Stars payment or refund) or a pre-checkout query; other updates are skipped.
+ * document, Stars payment or refund) or a pre-checkout query; other updates are skipped, and so
+ * are those from a user id that is not positive (the admin API refuses such ids too): they are
+ * acknowledged and dropped with one log line.
  */
 public final class Updates {
+  private static final Logger log = LoggerFactory.getLogger(Updates.class);
+
   private Updates() {}
 
   /** The user's message in this update, or empty for updates the engine does not handle. */
   public static Optional<Inbound> toInbound(Update update) {
     PreCheckoutQuery q = update.getPreCheckoutQuery();
-    if (q != null && q.getFrom() != null) {
+    if (q != null && q.getFrom() != null && positive(update, q.getFrom().getId())) {
       long user = q.getFrom().getId();
       return Optional.of(new Inbound(update.getUpdateId(), user, user,
           q.getFrom().getLanguageCode(), null, null, new Inbound.PreCheckout(q.getId(),
@@ -25,6 +31,9 @@ public final class Updates {
     }
     Message m = update.getMessage();
     if (m == null || m.getFrom() == null || m.getFrom().getIsBot()) {
+      return Optional.empty();
+    }
+    if (!positive(update, m.getFrom().getId())) {
       return Optional.empty();
     }
     Inbound.Document document = null;
@@ -62,6 +71,14 @@ public final class Updates {
           r.getInvoicePayload(), r.getTelegramPaymentChargeId());
     }
     return null;
+  }
+
+  private static boolean positive(Update update, Long userId) {
+    if (userId == null || userId <= 0) {
+      log.warn("update {} dropped: user id {} is not positive", update.getUpdateId(), userId);
+      return false;
+    }
+    return true;
   }
 
   private static long amount(Integer value) {

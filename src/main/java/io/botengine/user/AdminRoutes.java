@@ -26,6 +26,11 @@ import java.util.function.Function;
  */
 public final class AdminRoutes extends AllDirectives {
   private static final long MAX_CREDIT = 1_000_000_000L;
+  static final int MAX_KEY = 200;
+  static final int MAX_REASON = 500;
+  /** The subscription dates an admin can set. */
+  static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+  static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
   private final ActorSystem<?> system;
   private final byte[] token;
@@ -79,14 +84,23 @@ public final class AdminRoutes extends AllDirectives {
       return error(StatusCodes.BAD_REQUEST, "amount must be a whole number from 1 to " + MAX_CREDIT);
     }
     String key = text(body, "idempotency_key");
-    if (key == null || key.isBlank() || key.length() > 200) {
-      return error(StatusCodes.BAD_REQUEST,
-          "idempotency_key is required (1-200 characters): the same key never credits twice");
+    if (key == null || key.isBlank() || key.length() > MAX_KEY) {
+      return error(StatusCodes.BAD_REQUEST, "idempotency_key is required (1-" + MAX_KEY
+          + " characters): the same key never credits twice");
+    }
+    if (hasControlCharacters(key)) {
+      return error(StatusCodes.BAD_REQUEST, "idempotency_key must not contain control characters");
     }
     if (key.equals(UserEntity.WELCOME_KEY) || key.startsWith("cv_analysis_")) {
       return error(StatusCodes.BAD_REQUEST, "idempotency_key '" + key + "' is reserved");
     }
     String reason = text(body, "reason");
+    if (reason != null && reason.length() > MAX_REASON) {
+      return error(StatusCodes.BAD_REQUEST, "reason must be at most " + MAX_REASON + " characters");
+    }
+    if (reason != null && hasControlCharacters(reason)) {
+      return error(StatusCodes.BAD_REQUEST, "reason must not contain control characters");
+    }
     String why = reason == null || reason.isBlank() ? "admin credit" : reason;
     return ask(id, r -> new UserEntity.Credit(amount.asLong(), why, key, r), false);
   }
@@ -101,6 +115,9 @@ public final class AdminRoutes extends AllDirectives {
       instant = Instant.parse(until);
     } catch (DateTimeParseException e) {
       return error(StatusCodes.BAD_REQUEST, "until must be an ISO-8601 instant such as 2027-01-01T00:00:00Z");
+    }
+    if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+      return error(StatusCodes.BAD_REQUEST, "until must be between " + EARLIEST + " and " + LATEST);
     }
     return ask(id, r -> new UserEntity.SetSubscription(instant, r), false);
   }
@@ -137,6 +154,14 @@ public final class AdminRoutes extends AllDirectives {
 
   private Route json(StatusCode status, Object value) {
     return Json.complete(status, value);
+  }
+
+  /** Line breaks, tabs, NUL, bidi overrides: nothing an admin string needs, all a log forger uses. */
+  private static boolean hasControlCharacters(String s) {
+    return s.codePoints().anyMatch(c -> Character.isISOControl(c)
+        || Character.getType(c) == Character.FORMAT
+        || Character.getType(c) == Character.LINE_SEPARATOR
+        || Character.getType(c) == Character.PARAGRAPH_SEPARATOR);
   }
 
   private static String text(JsonNode body, String field) {

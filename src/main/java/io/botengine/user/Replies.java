@@ -3,10 +3,7 @@ package io.botengine.user;
 import io.botengine.job.JobOutcome;
 import io.botengine.telegram.Outgoing;
 import io.botengine.telegram.Texts;
-import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /**
@@ -14,9 +11,6 @@ import java.util.List;
  * this class how. Rendering is total: no state of the account makes it throw.
  */
 final class Replies {
-  private static final DateTimeFormatter DATE_TIME =
-      DateTimeFormatter.ofPattern("dd.MM.yyyy HH:mm 'UTC'").withZone(ZoneOffset.UTC);
-
   private final Texts texts;
   private final long cvCost;
 
@@ -156,12 +150,7 @@ final class Replies {
     return lines.toString();
   }
 
-  /** "dd.MM.yyyy HH:mm UTC"; an instant outside the calendar's range in ISO form instead. */
-  static String dateTime(Instant instant) {
-    try {
-      return DATE_TIME.format(instant);
-    } catch (DateTimeException outOfRange) {
-      return instant.toString();
-    }
+  private static String dateTime(Instant instant) {
+    return Texts.date(instant);
   }
 }

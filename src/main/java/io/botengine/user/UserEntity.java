@@ -1080,7 +1080,8 @@ public final class UserEntity
     if (state.account().hasApplied(cmd.idempotencyKey())) {
       return Effect().reply(cmd.replyTo(), summaryOk(state));
     }
-    context.getLog().info("user {}: credit {} ({})", userId, cmd.amount(), cmd.reason());
+    context.getLog().info("user {}: credit {} ({})", userId, cmd.amount(),
+        LogSafe.text(cmd.reason()));
     return Effect()
         .persist(new TokensCredited(cmd.amount(), cmd.reason(), cmd.idempotencyKey(),
             deps.clock().instant()))
@@ -1165,11 +1166,15 @@ public final class UserEntity
   }
 
   private static String describe(Inbound u) {
+    if (u.payment() != null) {
+      return u.payment().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    }
     if (u.document() != null) {
       return "document of " + u.document().size() + " bytes";
     }
     String command = u.command();
-    return command.isEmpty() ? (u.text() == null ? "non-text message" : "text") : command;
+    return command.isEmpty() ? (u.text() == null ? "non-text message" : "text")
+        : LogSafe.text(command, 64);
   }
 
   /** The chat's outbox; {@code language} picks the failure notice when it is first created. */

@@ -17,6 +17,7 @@ import io.botengine.job.JobOutcome;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Inbound;
 import io.botengine.telegram.Outgoing;
+import io.botengine.testing.CapturingAppender;
 import io.botengine.testing.FakeTelegram;
 import io.botengine.testing.LogCapture;
 import io.botengine.testing.MutableClock;
@@ -830,6 +831,29 @@ class UserEntityTest {
     assertEquals(-500, toSupport.chatId());
     assertTrue(toSupport.text().startsWith("💬 Запрос поддержки по оплатам от пользователя 42."),
         toSupport.text());
+  }
+
+  @Test
+  void answersBalanceWhateverTheSubscriptionDate() {
+    for (Instant until : List.of(Instant.MAX, Instant.MIN, Instant.parse("+1000000000-01-01T00:00:00Z"))) {
+      kit.<StatusReply<UserEntity.Summary>>runCommand(r -> new UserEntity.SetSubscription(until, r));
+      assertTrue(sayAndRead("/balance").startsWith("💰 Баланс: 1 токен\n📅 Подписка"));
+    }
+  }
+
+  @Test
+  void logsUserTextEscapedSoItCannotForgeLines() {
+    text("/x\u0007\u001b[2Kfake");
+    kit.<StatusReply<UserEntity.Summary>>runCommand(
+        r -> new UserEntity.Credit(1, "promo\n10:00:00.000 INFO forged", "k-log", r));
+    sent.awaitAssert(() -> {
+      String log = CapturingAppender.text();
+      assertTrue(log.contains("\"/x\\u0007\\u001b[2kfake\""), log);
+      assertTrue(log.contains("credit 1 (\"promo\\n10:00:00.000 INFO forged\")"), log);
+      assertFalse(log.contains("\u001b"), log);
+      assertFalse(log.contains("\n10:00:00.000 INFO forged"), log);
+      return null;
+    });
   }
 
   // ------------------------------------------------------------------ admin
