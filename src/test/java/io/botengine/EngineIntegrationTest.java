@@ -182,6 +182,27 @@ class EngineIntegrationTest {
   }
 
   @Test
+  void adminApiSaysWhyARefundOrCancelCannotBeDone() {
+    String refund = "/admin/users/1014/refund";
+    HttpResponse<String> missing = harness.admin("POST", refund, "{}");
+    assertEquals(400, missing.statusCode());
+    assertTrue(missing.body().contains("telegram_payment_charge_id is required"), missing.body());
+    HttpResponse<String> unknown =
+        harness.admin("POST", refund, "{\"telegram_payment_charge_id\": \"ch-1\"}");
+    assertEquals(404, unknown.statusCode());
+    assertTrue(unknown.body().contains("no payment with telegram_payment_charge_id ch-1"),
+        unknown.body());
+    HttpResponse<String> cancel =
+        harness.admin("POST", "/admin/users/1014/subscription/cancel", null);
+    assertEquals(404, cancel.statusCode());
+    assertTrue(cancel.body().contains("the user has no Stars subscription"), cancel.body());
+    HttpResponse<String> reserved = harness.admin("POST", "/admin/users/1014/credit",
+        "{\"amount\": 1, \"idempotency_key\": \"stars:ch-1\"}");
+    assertEquals(400, reserved.statusCode());
+    assertTrue(reserved.body().contains("is reserved"), reserved.body());
+  }
+
+  @Test
   void dropsUpdatesFromUserIdsTheAdminApiRefuses() {
     long zero = bot.sendText(0, "/start", "en");
     long negative = bot.sendText(-7, "/start", "en");

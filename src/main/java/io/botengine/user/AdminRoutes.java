@@ -21,8 +21,10 @@ import java.util.function.Function;
 
 /**
  * The admin API under {@code /admin/users/{id}}: read a user, credit tokens (idempotent by key),
- * set the subscription, block and unblock. Bearer {@code ADMIN_API_TOKEN}; 401 without it, 400
- * with a reason on bad input, 404 when no admin token is configured.
+ * set or cancel the subscription, refund a Stars payment, block and unblock. Bearer
+ * {@code ADMIN_API_TOKEN}; 401 without it, 400 with a reason on bad input, 404 for an unknown
+ * payment or subscription, 409 for one refunded or cancelled already, 502 when Telegram refuses,
+ * and 404 for everything when no admin token is configured.
  */
 public final class AdminRoutes extends AllDirectives {
   private static final long MAX_CREDIT = 1_000_000_000L;
@@ -71,7 +73,11 @@ public final class AdminRoutes extends AllDirectives {
                   return concat(
                       pathEnd(() -> get(() -> ask(id, UserEntity.GetSummary::new, true))),
                       path("credit", () -> post(() -> Json.object(b -> credit(id, b)))),
-                      path("subscription", () -> post(() -> Json.object(b -> subscription(id, b)))),
+                      pathPrefix("subscription", () -> concat(
+                          pathEnd(() -> post(() -> Json.object(b -> subscription(id, b)))),
+                          path("cancel", () -> post(() ->
+                              ask(id, UserEntity.CancelSubscription::new, false))))),
+                      path("refund", () -> post(() -> Json.object(b -> refund(id, b)))),
                       path("block", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(true, r), false))),
                       path("unblock", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(false, r), false))));
                 }));
@@ -91,7 +97,8 @@ public final class AdminRoutes extends AllDirectives {
     if (hasControlCharacters(key)) {
       return error(StatusCodes.BAD_REQUEST, "idempotency_key must not contain control characters");
     }
-    if (key.equals(UserEntity.WELCOME_KEY) || key.startsWith("cv_analysis_")) {
+    if (key.equals(UserEntity.WELCOME_KEY) || key.startsWith("cv_analysis_")
+        || key.startsWith("stars:") || key.startsWith("refund:")) {
       return error(StatusCodes.BAD_REQUEST, "idempotency_key '" + key + "' is reserved");
     }
     String reason = text(body, "reason");
@@ -103,6 +110,16 @@ public final class AdminRoutes extends AllDirectives {
     }
     String why = reason == null || reason.isBlank() ? "admin credit" : reason;
     return ask(id, r -> new UserEntity.Credit(amount.asLong(), why, key, r), false);
+  }
+
+  private Route refund(String id, JsonNode body) {
+    String charge = text(body, "telegram_payment_charge_id");
+    if (charge == null || charge.isBlank() || charge.length() > MAX_KEY
+        || hasControlCharacters(charge)) {
+      return error(StatusCodes.BAD_REQUEST, "telegram_payment_charge_id is required (1-" + MAX_KEY
+          + " characters, no control characters)");
+    }
+    return ask(id, r -> new UserEntity.RefundPayment(charge, r), false);
   }
 
   private Route subscription(String id, JsonNode body) {
@@ -136,7 +153,8 @@ public final class AdminRoutes extends AllDirectives {
           if (result.isFailure()) {
             Throwable e = result.failed().get();
             if (e instanceof StatusReply.ErrorMessage) {
-              return error(StatusCodes.BAD_REQUEST, e.getMessage());
+              return error(StatusCodes.get(AdminRefusal.status(e.getMessage())),
+                  AdminRefusal.reason(e.getMessage()));
             }
             return error(StatusCodes.SERVICE_UNAVAILABLE, "user actor did not answer in time");
           }
