@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.botengine.sandbox.BotApiEmulator;
+import io.botengine.sandbox.RunnerScenario;
 import io.botengine.testing.CapturingAppender;
 import io.botengine.testing.EngineHarness;
 import io.botengine.testing.LogCapture;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,9 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The two downloads that made Akka's connection pool print the file URL, bot token included: one
- * whose declared length is over the limit, and one still stalled when the engine stops. The whole
- * log of the run must not contain the token.
+ * A whole job end to end, then the two downloads that made Akka's connection pool print the file
+ * URL, bot token included: one whose declared length is over the limit, and one still stalled when
+ * the engine stops. The whole log of the run must contain neither the token, nor the Runner's key,
+ * nor the admin token, nor anything of the file's content.
  */
 @ExtendWith(LogCapture.class)
 class BotTokenLogTest {
@@ -39,6 +42,17 @@ class BotTokenLogTest {
     BotApiEmulator bot = harness.bot;
     String secretPart = EngineHarness.TOKEN.substring(EngineHarness.TOKEN.indexOf(':') + 1);
 
+    long whole = 5100;
+    String marker = "CV-CONTENT-7f3a9c";
+    harness.runner.scenarioFor(whole, RunnerScenario.SEED_001);
+    bot.sendText(whole, "/cv", "ru");
+    harness.awaitMessages(whole, 1);
+    bot.sendDocument(whole, "cv.txt", "text/plain",
+        ("Иван Иванов " + marker).getBytes(StandardCharsets.UTF_8));
+    harness.awaitAssert(() -> assertTrue(harness.messages(whole).stream()
+        .anyMatch(m -> "✅ Анализ завершён! Списано: 1 токен".equals(m.text()))));
+    assertEquals(200, harness.admin("GET", "/admin/users/" + whole, null).statusCode());
+
     long big = 5101;
     bot.sendText(big, "/cv", "en");
     harness.awaitMessages(big, 1);
@@ -59,6 +73,9 @@ class BotTokenLogTest {
     assertTrue(log.contains("file download failed: the node is stopping"),
         "the stalled download was cut while the node could still log it");
     assertFalse(log.contains(secretPart), "a log line carries the bot token:\n" + grep(log, secretPart));
+    for (String secret : new String[] {EngineHarness.RUNNER_KEY, EngineHarness.ADMIN_TOKEN, marker}) {
+      assertFalse(log.contains(secret), "a log line carries " + secret + ":\n" + grep(log, secret));
+    }
   }
 
   private static String grep(String log, String part) {
