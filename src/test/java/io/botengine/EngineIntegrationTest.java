@@ -182,6 +182,27 @@ class EngineIntegrationTest {
   }
 
   @Test
+  void aUserFirstSeenInAGroupGetsPromptOutputsAndResultInPrivateAndTheGroupOnlyAPointer() {
+    long user = 1015;
+    long group = -1001000001015L;
+    bot.sendGroupText(user, group, "/start@emulated_bot");
+    harness.awaitAssert(() -> assertEquals(1, bot.sentTo(group).size()));
+    bot.sendGroupText(user, group, "/balance@emulated_bot");
+    harness.awaitAssert(() -> assertEquals(2, bot.sentTo(group).size()));
+    bot.sendText(user, "/cv", "ru");
+    harness.awaitMessages(user, 1);
+    bot.sendDocument(user, "cv.txt", "text/plain",
+        "Иван Иванов, Java developer".getBytes(StandardCharsets.UTF_8));
+    harness.awaitAssert(() -> assertTrue(harness.messages(user).stream()
+        .anyMatch(m -> "✅ Анализ завершён! Списано: 1 токен".equals(m.text()))));
+    List<String> inGroup = bot.sentTo(group).stream().map(Sent::text).toList();
+    String pointer = "🔒 I only work in a private chat, where your balance, files and results stay"
+        + " yours. Write to me in a private message.";
+    assertEquals(List.of(pointer, pointer), inGroup);
+    assertTrue(harness.messages(user).size() >= 4, harness.messages(user).toString());
+  }
+
+  @Test
   void adminApiSaysWhyARefundOrCancelCannotBeDone() {
     String refund = "/admin/users/1014/refund";
     HttpResponse<String> missing = harness.admin("POST", refund, "{}");

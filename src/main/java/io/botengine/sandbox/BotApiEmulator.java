@@ -220,6 +220,27 @@ public final class BotApiEmulator implements AutoCloseable {
         });
   }
 
+  /**
+   * Injects a text message a user wrote in a group ({@code groupChatId}, negative as Telegram's
+   * group ids are); returns its update_id.
+   */
+  public long sendGroupText(long userId, long groupChatId, String text) {
+    return updates.inject(
+        userId,
+        groupChatId,
+        updates.languageOf(userId),
+        message -> {
+          message.put("text", text);
+          Matcher command = LEADING_COMMAND.matcher(text);
+          if (command.find()) {
+            ObjectNode entity = message.putArray("entities").addObject();
+            entity.put("offset", 0);
+            entity.put("length", command.end());
+            entity.put("type", "bot_command");
+          }
+        });
+  }
+
   /** Injects a document from a user, its file_size the content's length; returns its update_id. */
   public long sendDocument(long userId, String fileName, String mimeType, byte[] content) {
     return sendDocument(userId, fileName, mimeType, content, content.length);

@@ -176,13 +176,21 @@ final class BotApiUpdates {
 
   /** Queues a user's message built by {@code content}; returns its update_id. */
   long inject(long userId, String languageCode, Consumer<ObjectNode> content) {
+    return inject(userId, userId, languageCode, content);
+  }
+
+  /**
+   * Queues a message a user wrote in {@code chatId}: their private chat (the user's id) or a group
+   * (a negative id, as Telegram's are); returns its update_id.
+   */
+  long inject(long userId, long chatId, String languageCode, Consumer<ObjectNode> content) {
     if (languageCode != null) {
       languages.put(userId, languageCode);
     }
     Wake wake;
     long updateId;
     synchronized (lock) {
-      long messageId = chats.nextMessageId(userId);
+      long messageId = chats.nextMessageId(chatId);
       ObjectNode message = Json.MAPPER.createObjectNode();
       message.put("message_id", messageId);
       ObjectNode from = message.putObject("from");
@@ -192,7 +200,7 @@ final class BotApiUpdates {
       if (languageCode != null) {
         from.put("language_code", languageCode);
       }
-      message.set("chat", chats.privateChat(userId));
+      message.set("chat", chatId == userId ? chats.privateChat(userId) : groupChat(chatId));
       message.put("date", Instant.now().getEpochSecond());
       content.accept(message);
       updateId = nextUpdateId++;
@@ -201,12 +209,20 @@ final class BotApiUpdates {
       update.set("message", message);
       updates.put(updateId, update);
       String text = message.hasNonNull("text") ? message.get("text").asText() : null;
-      chats.userWrote(userId, messageId, text);
+      chats.userWrote(chatId, messageId, text);
       pending.add(new Pending(updateId, update, false));
       wake = wakeWaiter();
     }
     deliver(wake);
     return updateId;
+  }
+
+  private static ObjectNode groupChat(long chatId) {
+    ObjectNode chat = Json.MAPPER.createObjectNode();
+    chat.put("id", chatId);
+    chat.put("title", "Group " + chatId);
+    chat.put("type", "supergroup");
+    return chat;
   }
 
   // ---------------------------------------------------------------- long polling

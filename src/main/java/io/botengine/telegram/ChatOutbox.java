@@ -26,7 +26,7 @@ import java.util.Set;
  * rejected markup is resent as plain text; 5xx and network errors are retried with backoff and
  * then given up, with one notice to the user; any other 4xx means the chat cannot be reached
  * (bot blocked, chat gone): everything for it is dropped until {@link Resume}, and the owner is
- * told once. Each sender hears when its message is done. A reply equal to one still queued is not
+ * told once. Each sender hears when its message is done. A notice equal to one still queued is not
  * queued again. Lives as a child of the user actor.
  */
 public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
@@ -38,14 +38,27 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
    * Queue a call. {@code ackTo} (nullable) hears Done once it was sent or given up; {@code idTo}
    * (nullable) hears the message id Telegram gave it.
    */
-  public record Send(Outgoing message, String jobId, ActorRef<Done> ackTo, ActorRef<Long> idTo)
+  public record Send(
+      Outgoing message, String jobId, ActorRef<Done> ackTo, ActorRef<Long> idTo, boolean notice)
       implements Command {
+    public Send(Outgoing message, String jobId, ActorRef<Done> ackTo, ActorRef<Long> idTo) {
+      this(message, jobId, ackTo, idTo, false);
+    }
+
     public Send(Outgoing message, String jobId, ActorRef<Done> ackTo) {
-      this(message, jobId, ackTo, null);
+      this(message, jobId, ackTo, null, false);
     }
 
     public static Send of(Outgoing message) {
-      return new Send(message, null, null, null);
+      return new Send(message, null, null, null, false);
+    }
+
+    /**
+     * A notice that says nothing new when repeated ("still running", "please send the file"): not
+     * queued again while an equal one still waits.
+     */
+    public static Send notice(Outgoing message) {
+      return new Send(message, null, null, null, true);
     }
   }
 
@@ -181,15 +194,15 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
   }
 
   /**
-   * A reply that is not a job's and equals one still waiting in the queue (a user sending many
-   * documents during a job is told "still running" once per queued notice, not once per document).
+   * A notice equal to one still waiting in the queue (a user sending many documents during a job
+   * is told "still running" once per queued notice, not once per document).
    */
   private boolean isRepeatedNotice(Send send) {
-    if (send.jobId() != null || send.ackTo() != null || send.idTo() != null) {
+    if (!send.notice()) {
       return false;
     }
     for (Send queued : queue) {
-      if (queued.jobId() == null && queued.message().equals(send.message())) {
+      if (queued.notice() && queued.message().equals(send.message())) {
         return true;
       }
     }

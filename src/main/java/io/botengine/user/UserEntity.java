@@ -434,8 +434,21 @@ public final class UserEntity
     }
 
     Plan send(Outgoing message) {
+      return send(ChatOutbox.Send.of(message));
+    }
+
+    /** A notice that says nothing new when repeated: not queued twice in a row. */
+    Plan notice(String key) {
+      return notice(Outgoing.Text.plain(replies().text(key)));
+    }
+
+    Plan notice(Outgoing message) {
+      return send(ChatOutbox.Send.notice(message));
+    }
+
+    private Plan send(ChatOutbox.Send send) {
       String language = state.language();
-      after.add(() -> outbox(chatId, language).tell(ChatOutbox.Send.of(message)));
+      after.add(() -> outbox(chatId, language).tell(send));
       return this;
     }
 
@@ -514,7 +527,7 @@ public final class UserEntity
     Inbound u = cmd.update();
     plan.accept(u);
     if (!u.command().isEmpty() || u.document() != null) {
-      plan.say(plan.replies().text("group.private-only"));
+      plan.notice("group.private-only");
     }
     context.getLog().info("user {} update {}: {} in group chat {}", userId, u.updateId(),
         describe(u), u.chatId());
@@ -786,8 +799,8 @@ public final class UserEntity
       Replies r = plan.replies();
       switch (u.command()) {
         case "/cv" -> requestFile(plan);
-        case "/cancel" -> plan.say(r.text("cancel.nothing"));
-        default -> plan.say(r.text(u.document() != null ? "file.without-cv" : "unknown"));
+        case "/cancel" -> plan.notice("cancel.nothing");
+        default -> plan.notice(u.document() != null ? "file.without-cv" : "unknown");
       }
     }
     return plan.reply(cmd.replyTo());
@@ -824,7 +837,7 @@ public final class UserEntity
         }
         case "/cancel" -> plan.persist(new FileRequestClosed(deps.clock().instant()))
             .say(r.text("cancel.done"));
-        default -> plan.say(r.pleaseSendFile());
+        default -> plan.notice(Outgoing.Text.plain(r.pleaseSendFile()));
       }
     }
     return plan.reply(cmd.replyTo());
@@ -906,7 +919,7 @@ public final class UserEntity
           requestFile(plan);
         }
         case "/cancel" -> cancelJob(plan);
-        default -> plan.say(plan.replies().text("job.busy"));
+        default -> plan.notice("job.busy");
       }
     }
     return plan.reply(cmd.replyTo());
@@ -1009,7 +1022,7 @@ public final class UserEntity
     }
     Plan plan = new Plan(state, u.chatId()).accept(u);
     if (state.processing()) {
-      plan.say(plan.replies().text("job.busy"));
+      plan.notice("job.busy");
     }
     return plan.reply(cmd.replyTo());
   }
@@ -1128,8 +1141,8 @@ public final class UserEntity
         .onEvent(UserRegistered.class, (s, e) -> s.registered(e))
         .onEvent(LanguageChanged.class, (s, e) -> s.languageChanged(e))
         .onEvent(UpdateAccepted.class, (s, e) -> s.updateAccepted(e))
-        .onEvent(ChatBecameUnreachable.class, (s, e) -> s.reachable(false))
-        .onEvent(ChatBecameReachable.class, (s, e) -> s.reachable(true))
+        .onEvent(ChatBecameUnreachable.class, (s, e) -> s.withUnreachable(true))
+        .onEvent(ChatBecameReachable.class, (s, e) -> s.withUnreachable(false))
         .onEvent(FileRequested.class, (s, e) -> s.fileRequested())
         .onEvent(FileRequestClosed.class, (s, e) -> s.fileRequestClosed())
         .onEvent(TokensCredited.class, (s, e) -> s.credited(e))

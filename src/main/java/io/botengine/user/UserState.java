@@ -143,8 +143,10 @@ public record UserState(
     return new UserState(registered, chatId, language, conversation, account, ids, unreachable, purchases);
   }
 
-  UserState reachable(boolean value) {
-    return new UserState(registered, chatId, language, conversation, account, recentUpdates, value, purchases);
+  /** Telegram refused the private chat ({@code true}), or the user wrote again ({@code false}). */
+  UserState withUnreachable(boolean value) {
+    return new UserState(registered, chatId, language, conversation, account, recentUpdates, value,
+        purchases);
   }
 
   UserState fileRequested() {

@@ -67,7 +67,7 @@ class ChatOutboxCoalesceTest {
     TestProbe<Done> outputAck = testKit.createTestProbe();
     o.outbox().tell(ChatOutbox.Send.of(Outgoing.Text.plain("analysing")));
     for (int i = 0; i < 199; i++) {
-      o.outbox().tell(ChatOutbox.Send.of(Outgoing.Text.plain("still running")));
+      o.outbox().tell(ChatOutbox.Send.notice(Outgoing.Text.plain("still running")));
     }
     o.outbox().tell(new ChatOutbox.Send(Outgoing.Text.plain("output 1"), "job-1", outputAck.ref()));
 
@@ -81,10 +81,19 @@ class ChatOutboxCoalesceTest {
   @Test
   void queuesTheSameNoticeAgainOnceTheEarlierOneWasSent() throws Exception {
     Fixture o = outbox(2);
-    o.outbox().tell(ChatOutbox.Send.of(Outgoing.Text.plain("still running")));
+    o.outbox().tell(ChatOutbox.Send.notice(Outgoing.Text.plain("still running")));
     assertEquals("still running", o.telegram().complete());
-    o.outbox().tell(ChatOutbox.Send.of(Outgoing.Text.plain("still running")));
+    o.outbox().tell(ChatOutbox.Send.notice(Outgoing.Text.plain("still running")));
     assertEquals("still running", o.telegram().complete());
+  }
+
+  @Test
+  void answersEveryRepeatedCommandThatIsNoNotice() throws Exception {
+    Fixture o = outbox(4);
+    o.outbox().tell(ChatOutbox.Send.of(Outgoing.Text.plain("balance: 1")));
+    o.outbox().tell(ChatOutbox.Send.of(Outgoing.Text.plain("balance: 1")));
+    assertEquals("balance: 1", o.telegram().complete());
+    assertEquals("balance: 1", o.telegram().complete());
   }
 
   @Test

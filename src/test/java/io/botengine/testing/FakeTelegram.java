@@ -94,6 +94,11 @@ public final class FakeTelegram implements TelegramGateway {
     refused.add(chatId);
   }
 
+  /** Sends to {@code chatId} go through again (the user unblocked the bot). */
+  public void accept(long chatId) {
+    refused.remove(chatId);
+  }
+
   @Override
   public CompletionStage<Long> send(long chatId, Outgoing message) {
     if (refused.contains(chatId)) {

@@ -268,6 +268,23 @@ class UserEntityTest {
   }
 
   @Test
+  void aChatThatBlockedTheBotCancelsTheJobUnchargedUntilTheUserWritesAgain() {
+    String jobId = startJob();
+    telegram.refuse(USER);
+    text("/balance");
+    ProbeJobs.Call cancel = jobs.receiveMessage();
+    assertEquals("cancel", cancel.what());
+    assertEquals(jobId, cancel.jobId());
+    assertTrue(kit.getState().unreachable());
+    assertInstanceOf(UserState.Idle.class, kit.getState().conversation());
+    assertEquals(0, kit.getState().account().reserved());
+    telegram.accept(USER);
+    text("/balance");
+    assertFalse(kit.getState().unreachable());
+    expectSent(USER, "💰 Баланс: 1 токен\n📅 Подписка: не оформлена");
+  }
+
+  @Test
   void aGroupThatRemovedTheBotNeitherCancelsThePrivateJobNorSilencesThePrivateChat() {
     String jobId = startJob();
     telegram.refuse(GROUP);
