@@ -203,6 +203,21 @@ class EngineIntegrationTest {
   }
 
   @Test
+  void answersOtherUsersAtOnceWhileOneUsersFileDownloadIsStalled() {
+    long slow = 1016;
+    long other = 1017;
+    bot.sendText(slow, "/cv", "ru");
+    harness.awaitMessages(slow, 1);
+    bot.slowNext(BotApiEmulator.FILE_DOWNLOAD, 1, java.time.Duration.ofSeconds(8));
+    bot.sendDocument(slow, "cv.txt", "text/plain",
+        "Иван Иванов, Java developer".getBytes(StandardCharsets.UTF_8));
+    bot.sendText(other, "/start", "ru");
+    harness.awaitMessages(other, 1, java.time.Duration.ofSeconds(2));
+    harness.awaitAssert(() -> assertTrue(harness.messages(slow).stream()
+        .anyMatch(m -> "🔄 Анализирую ваше резюме...".equals(m.text()))));
+  }
+
+  @Test
   void adminApiSaysWhyARefundOrCancelCannotBeDone() {
     String refund = "/admin/users/1014/refund";
     HttpResponse<String> missing = harness.admin("POST", refund, "{}");
