@@ -433,4 +433,62 @@ class SandboxPageTest {
     assertNotEquals(user, userId(), "another tab is another user");
     assertTrue(driver.findElements(By.cssSelector("#messages .msg")).isEmpty(), chat().toString());
   }
+
+  @Test
+  void showsInvoicesAsCardsAndSubscriptionOffersWithTheirStarsButtons() {
+    long user = userId();
+    type("/balance");
+    awaitBotText("💰", 1);
+    fixture.asBot(
+        "sendInvoice",
+        Map.of(
+            "chat_id", user,
+            "title", "20 токенов",
+            "description", "<img src=x onerror=\"window.pwned = 3\"> пакет",
+            "payload", "pack:20",
+            "currency", "XTR",
+            "prices", List.of(Map.of("label", "Токены", "amount", 180))));
+    String link =
+        fixture
+            .asBot(
+                "createInvoiceLink",
+                Map.of(
+                    "title", "Подписка",
+                    "description", "Месяц",
+                    "payload", "sub:monthly",
+                    "currency", "XTR",
+                    "prices", List.of(Map.of("label", "Месяц", "amount", 100)),
+                    "subscription_period", 2_592_000))
+            .asText();
+    fixture.asBot(
+        "sendMessage",
+        Map.of(
+            "chat_id", user,
+            "text", "Подписка на месяц",
+            "reply_markup",
+                Map.of(
+                    "inline_keyboard",
+                    List.of(
+                        List.of(
+                            Map.of("text", "Оформить", "url", link),
+                            Map.of("text", "Канал", "url", "tg://resolve?domain=x"))))));
+
+    WebElement card =
+        await("the invoice card", d -> d.findElement(By.cssSelector(".invoice-card")));
+    assertEquals("20 токенов", card.findElement(By.className("invoice-title")).getText());
+    assertEquals(
+        "<img src=x onerror=\"window.pwned = 3\"> пакет",
+        card.findElement(By.className("invoice-description")).getText());
+    assertEquals("Pay 180 ⭐", card.findElement(By.cssSelector("button.pay")).getText());
+    WebElement subscribe =
+        await(
+            "the subscription offer's button",
+            d -> d.findElement(By.cssSelector(".msg.bot .keyboard button.pay")));
+    assertEquals("Subscribe 100 ⭐", subscribe.getText());
+    WebElement terms = driver.findElement(By.cssSelector(".keyboard .inline-button"));
+    assertEquals("Канал", terms.getText());
+    assertEquals(null, terms.getDomAttribute("href"), "only http(s) buttons open from the page");
+    assertTrue(driver.findElements(By.cssSelector("#messages img")).isEmpty());
+    assertEquals(null, ((JavascriptExecutor) driver).executeScript("return window.pwned ?? null"));
+  }
 }
