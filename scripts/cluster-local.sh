@@ -14,12 +14,16 @@
 #   scripts/cluster-local.sh say USER TEXT  USER writes TEXT to the bot (e.g. /cv, /balance)
 #   scripts/cluster-local.sh send USER FILE USER sends FILE (PDF or TXT) to the bot
 #   scripts/cluster-local.sh chat USER      what the bot sent USER so far
-#   scripts/cluster-local.sh admin USER     the admin API's view of USER (asked on node 1)
+#   scripts/cluster-local.sh admin USER     the admin API's view of USER (asked on the first
+#                                           node that is ready)
 #
 # Environment (defaults): PGHOST 127.0.0.1, PGPORT 5432, PGUSER postgres, PGPASSWORD unset,
-# BOT_LOCAL_DB botengine_local, JAVA_OPTS -Xmx384m, MVN_FLAGS (extra flags for the build).
-# Node N listens on HTTP 818N and cluster port 2552N; the emulators on 8081 (Bot API),
-# 8082 (users' side) and 8090 (Runner). Logs and pid files are in .cluster-local/.
+# BOT_LOCAL_DB botengine_local, JAVA_OPTS -Xmx384m, MVN_FLAGS (extra flags for the build),
+# BOT_LOCAL_STATE (logs and pid files) ${TMPDIR:-/tmp}/bot-engine-cluster-local-<uid>, outside the
+# checkout, BOT_LOCAL_HTTP_BASE 8180.
+# Node N listens on HTTP BOT_LOCAL_HTTP_BASE+N (8181-8183) and cluster port 2552N; the emulators on
+# 8081 (Bot API), 8082 (users' side) and 8090 (Runner). Node 1 is the first seed: nodes 2 and 3
+# can join a running cluster, but cannot form one without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +33,8 @@ PGUSER=${PGUSER:-postgres}
 export PGHOST PGPORT PGUSER
 DB=${BOT_LOCAL_DB:-botengine_local}
 JAR=target/bot-engine.jar
-RUN=.cluster-local
+RUN=${BOT_LOCAL_STATE:-${TMPDIR:-/tmp}/bot-engine-cluster-local-$(id -u)}
+HTTP_BASE=${BOT_LOCAL_HTTP_BASE:-8180}
 NODES=(1 2 3)
 TOKEN=100000:local-cluster
 RUNNER_KEY=local-runner-key
@@ -40,7 +45,7 @@ RUNNER_PORT=8090
 SEEDS=127.0.0.1:25521,127.0.0.1:25522
 JAVA_OPTS=${JAVA_OPTS:--Xmx384m}
 
-http_port() { echo $((8180 + $1)); }
+http_port() { echo $((HTTP_BASE + $1)); }
 cluster_port() { echo $((25520 + $1)); }
 
 pid_of() {
@@ -184,6 +189,7 @@ stop() {
 
 status() {
   local n pid
+  echo "state (logs, pid files): $RUN"
   for name in emulators node1 node2 node3; do
     pid=$(pid_of "$name")
     if [ -z "$pid" ]; then
@@ -226,7 +232,15 @@ case "${1:-}" in
     users POST "$2/document?name=$(basename "$3")" --data-binary "@$3" ;;
   chat) [ $# -eq 2 ] || { echo "usage: $0 chat USER" >&2; exit 2; }; users GET "$2/chat" ;;
   admin) [ $# -eq 2 ] || { echo "usage: $0 admin USER" >&2; exit 2; }
-    curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$(http_port 1)/admin/users/$2"
-    echo ;;
-  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    for n in "${NODES[@]}"; do
+      if ready "$n"; then
+        curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" \
+          "http://127.0.0.1:$(http_port "$n")/admin/users/$2"
+        echo
+        exit 0
+      fi
+    done
+    echo "cluster-local: no node is ready; see '$0 status'" >&2
+    exit 1 ;;
+  *) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -32,8 +32,9 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Validates {@code config}, prepares the journal, and starts the node. Throws {@link
-   * EngineSettings.SettingsException} or {@link JournalSchema.Unavailable} with a one-line reason.
+   * Validates {@code config}, checks that its ports are free, prepares the journal, and starts the
+   * node. Throws {@link EngineSettings.SettingsException} or {@link JournalSchema.Unavailable} with
+   * a one-line reason.
    */
   public static Engine start(Config config, JobLauncher.Factory jobs) {
     return start(config, jobs, system -> null);
@@ -45,6 +46,12 @@ public final class Engine implements AutoCloseable {
       JobLauncher.Factory jobs,
       Function<ActorSystem<?>, Route> extraRoutes) {
     EngineSettings settings = EngineSettings.from(config);
+    LogSafe.secret(settings.telegram().token());
+    LogSafe.secret(settings.telegram().webhookSecret());
+    LogSafe.secret(settings.adminToken());
+    LogSafe.secret(settings.persistence().password());
+    LogSafe.secret(config.getString("bot.runner.api-key"));
+    Ports.checkBindable(settings);
     if (settings.persistence().createSchema()) {
       JournalSchema.apply(settings.persistence());
     }

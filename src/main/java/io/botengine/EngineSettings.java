@@ -2,6 +2,7 @@ package io.botengine;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.botengine.job.RunnerSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ public record EngineSettings(
     Http http,
     String adminToken,
     Billing billing,
+    Payments payments,
     UserSettings user,
     Persistence persistence,
     ClusterSettings cluster,
@@ -67,6 +69,38 @@ public record EngineSettings(
 
   /** Prices and grants. */
   public record Billing(long cvCost, long welcomeTokens, boolean requireSubscription) {}
+
+  /**
+   * What {@code /buy} sells for Telegram Stars: token packs and, when {@code subscription.stars}
+   * is above 0, a monthly subscription. {@code supportChatId} (0: none) receives /paysupport
+   * requests; {@code supportContact} is how users are told to reach support.
+   */
+  public record Payments(
+      List<Pack> packs, Subscription subscription, long supportChatId, String supportContact) {
+    /** Telegram's highest price of a Stars subscription. */
+    public static final long MAX_SUBSCRIPTION_STARS = 10_000;
+
+    /** Nothing on sale: /buy tells users to contact the administrator. */
+    public static final Payments NONE = new Payments(List.of(), new Subscription(0, 0), 0, "");
+
+    public Payments {
+      packs = List.copyOf(packs);
+    }
+
+    /** {@code tokens} for {@code stars}. */
+    public record Pack(long tokens, long stars) {}
+
+    /** {@code stars} a month (0: not on offer), granting {@code tokens} with each payment. */
+    public record Subscription(long stars, long tokens) {
+      public boolean offered() {
+        return stars > 0;
+      }
+    }
+
+    public boolean onSale() {
+      return !packs.isEmpty() || subscription.offered();
+    }
+  }
 
   /** Per-user actor tuning. */
   public record UserSettings(int snapshotEvery, int dedupWindow, int ledgerShown) {}
@@ -123,11 +157,30 @@ public record EngineSettings(
           Map.entry("bot.billing.cv-cost", "BOT_CV_COST"),
           Map.entry("bot.billing.welcome-tokens", "BOT_WELCOME_TOKENS"),
           Map.entry("bot.billing.require-subscription", "BOT_REQUIRE_SUBSCRIPTION"),
+          Map.entry("bot.payments.packs", "BOT_PAYMENT_PACKS"),
+          Map.entry("bot.payments.subscription.stars", "BOT_SUBSCRIPTION_STARS"),
+          Map.entry("bot.payments.subscription.tokens", "BOT_SUBSCRIPTION_TOKENS"),
+          Map.entry("bot.payments.support.chat-id", "BOT_PAYSUPPORT_CHAT_ID"),
+          Map.entry("bot.payments.support.contact", "BOT_PAYSUPPORT_CONTACT"),
           Map.entry("bot.user.snapshot-every", "BOT_SNAPSHOT_EVERY"),
           Map.entry("bot.jobs.wake-interval", "BOT_WAKE_INTERVAL"),
           Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"),
           Map.entry("bot.telegram.delivery.global-rate", "TELEGRAM_GLOBAL_RATE"),
-          Map.entry("bot.telegram.delivery.chat-rate", "TELEGRAM_CHAT_RATE"));
+          Map.entry("bot.telegram.delivery.chat-rate", "TELEGRAM_CHAT_RATE"),
+          Map.entry("bot.persistence.create-schema", "BOT_CREATE_SCHEMA"),
+          Map.entry("bot.jobs.reorder-buffer", "BOT_REORDER_BUFFER"),
+          Map.entry("bot.jobs.gap-timeout", "BOT_GAP_TIMEOUT"),
+          Map.entry("bot.runner.api-key", "RUNNER_API_KEY"),
+          Map.entry("bot.runner.upload-timeout", "RUNNER_UPLOAD_TIMEOUT"),
+          Map.entry("bot.runner.request-timeout", "RUNNER_REQUEST_TIMEOUT"),
+          Map.entry("bot.runner.stream-idle-timeout", "RUNNER_STREAM_IDLE_TIMEOUT"),
+          Map.entry("bot.runner.stream-min-backoff", "RUNNER_STREAM_MIN_BACKOFF"),
+          Map.entry("bot.runner.stream-max-backoff", "RUNNER_STREAM_MAX_BACKOFF"),
+          Map.entry("bot.runner.stream-max-failures", "RUNNER_STREAM_MAX_FAILURES"),
+          Map.entry("bot.runner.max-frame-size", "RUNNER_MAX_FRAME_SIZE"),
+          Map.entry("bot.runner.poll-interval", "RUNNER_POLL_INTERVAL"),
+          Map.entry("bot.runner.poll-max-duration", "RUNNER_POLL_MAX_DURATION"),
+          Map.entry("bot.runner.request-pool.max-connections", "RUNNER_MAX_CONNECTIONS"));
 
   /** Names a setting the way an operator sets it: the env variable, else the config path. */
   public static String nameOf(String path) {
@@ -202,6 +255,14 @@ public record EngineSettings(
             r.longIn("bot.billing.cv-cost", 0, 1_000_000),
             r.longIn("bot.billing.welcome-tokens", 0, 1_000_000),
             r.bool("bot.billing.require-subscription"));
+    Payments payments =
+        new Payments(
+            r.packs("bot.payments.packs"),
+            new Payments.Subscription(
+                r.longIn("bot.payments.subscription.stars", 0, Payments.MAX_SUBSCRIPTION_STARS),
+                r.longIn("bot.payments.subscription.tokens", 0, 1_000_000)),
+            r.longIn("bot.payments.support.chat-id", Long.MIN_VALUE, Long.MAX_VALUE),
+            r.string("bot.payments.support.contact").trim());
     UserSettings user =
         new UserSettings(
             r.intIn("bot.user.snapshot-every", 1, 1_000_000),
@@ -223,7 +284,11 @@ public record EngineSettings(
             r.string("bot.persistence.password"),
             r.bool("bot.persistence.create-schema"),
             dialect);
+    r.intIn("bot.persistence.max-connections", 1, 1000);
     checkWakeInterval(r);
+    r.intIn("bot.jobs.reorder-buffer", 1, 100_000);
+    r.positiveDuration("bot.jobs.gap-timeout");
+    checkRunner(r);
     r.positiveDuration("bot.cluster.sbr-stable-after");
     ClusterSettings cluster =
         new ClusterSettings(
@@ -237,10 +302,40 @@ public record EngineSettings(
         http,
         r.string("bot.admin.api-token"),
         billing,
+        payments,
         user,
         persistence,
         cluster,
         r.positiveDuration("bot.ask-timeout"));
+  }
+
+  private static final String SSE_EVENT_SIZE = "akka.http.sse.max-event-size";
+
+  /**
+   * Everything {@code RunnerSettings} and the Runner client read, checked here so that a bad value
+   * stops the start with one line instead of failing inside the actor system.
+   */
+  private static void checkRunner(Reader r) {
+    r.positiveDuration("bot.runner.upload-timeout");
+    r.positiveDuration("bot.runner.request-timeout");
+    r.positiveDuration("bot.runner.stream-idle-timeout");
+    Duration min = r.nonNegativeDuration("bot.runner.stream-min-backoff");
+    Duration max = r.nonNegativeDuration("bot.runner.stream-max-backoff");
+    if (max.compareTo(min) < 0) {
+      throw new SettingsException(nameOf("bot.runner.stream-max-backoff") + " must not be shorter"
+          + " than " + nameOf("bot.runner.stream-min-backoff"));
+    }
+    r.intIn("bot.runner.stream-max-failures", 1, 1000);
+    long eventSize = r.longIn(SSE_EVENT_SIZE, 8192, Integer.MAX_VALUE);
+    r.intIn("bot.runner.max-frame-size", 4096, (int) eventSize - 1);
+    r.positiveDuration("bot.runner.poll-interval");
+    r.positiveDuration("bot.runner.poll-max-duration");
+    r.intIn("bot.runner.request-pool.max-connections", 1, 100_000);
+    try {
+      RunnerSettings.fromConfig(r.config().getConfig("bot.runner"));
+    } catch (ConfigException | IllegalArgumentException e) {
+      throw new SettingsException(LogSafe.url(e.getMessage()));
+    }
   }
 
   private static final String IDLE_TIMEOUT =
@@ -296,7 +391,7 @@ public record EngineSettings(
         throw bad(path, "must be a whole number", raw(path));
       }
       if (value < min || value > max) {
-        throw bad(path, "must be between " + min + " and " + max, Long.toString(value));
+        throw bad(path, "must be between " + min + " and " + max, raw(path));
       }
       return value;
     }
@@ -331,6 +426,19 @@ public record EngineSettings(
       return d;
     }
 
+    Duration nonNegativeDuration(String path) {
+      Duration d;
+      try {
+        d = config.getDuration(path);
+      } catch (ConfigException e) {
+        throw bad(path, "must be a duration such as 10s or 500ms", raw(path));
+      }
+      if (d.isNegative()) {
+        throw bad(path, "must not be negative", raw(path));
+      }
+      return d;
+    }
+
     String httpUrl(String path, boolean baseOnly) {
       String value = string(path).trim();
       URI uri;
@@ -347,6 +455,29 @@ public record EngineSettings(
         throw bad(path, "must be a base URL without a path", value);
       }
       return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+    }
+
+    /** "tokens:stars" pairs, comma separated, each number at least 1; empty: no packs. */
+    List<Payments.Pack> packs(String path) {
+      String value = string(path).trim();
+      List<Payments.Pack> packs = new ArrayList<>();
+      if (value.isEmpty()) {
+        return List.of();
+      }
+      for (String part : value.split(",")) {
+        String[] pair = part.trim().split(":");
+        if (pair.length != 2 || !pair[0].trim().matches("[0-9]{1,7}")
+            || !pair[1].trim().matches("[0-9]{1,7}")) {
+          throw bad(path, "must be comma-separated tokens:stars pairs such as 5:50,20:180", value);
+        }
+        long tokens = Long.parseLong(pair[0].trim());
+        long stars = Long.parseLong(pair[1].trim());
+        if (tokens < 1 || stars < 1) {
+          throw bad(path, "needs at least 1 token and 1 Star in every pack", value);
+        }
+        packs.add(new Payments.Pack(tokens, stars));
+      }
+      return List.copyOf(packs);
     }
 
     List<String> seedNodes(String path) {
@@ -376,7 +507,7 @@ public record EngineSettings(
 
     SettingsException bad(String path, String rule, String got) {
       boolean secret = path.contains("token") || path.contains("password") || path.contains("secret");
-      String shown = secret ? "" : ", got '" + got + "'";
+      String shown = secret ? "" : ", got '" + LogSafe.url(got) + "'";
       return new SettingsException(nameOf(path) + " " + rule + shown);
     }
   }

@@ -40,7 +40,7 @@ import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
  * or the webhook route) and the HTTP server. Owns nothing after start.
  */
 final class Guardian {
-  private static final List<String> MENU = List.of("cv", "balance", "cancel", "help");
+  private static final List<String> MENU = List.of("cv", "balance", "buy", "paysupport", "cancel", "help");
 
   private Guardian() {}
 
@@ -59,6 +59,7 @@ final class Guardian {
               ctx.getSystem(),
               new UserEntity.Deps(
                   settings.billing(),
+                  settings.payments(),
                   settings.user(),
                   settings.telegram().maxFileSize(),
                   telegram,

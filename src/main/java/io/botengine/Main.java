@@ -1,16 +1,22 @@
 package io.botengine;
 
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
+import ch.qos.logback.classic.LoggerContext;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.job.RunnerJobs;
 import io.botengine.sandbox.Sandbox;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts one engine node from the configuration ({@code conf/application.conf} in the jar, or
  * {@code -Dconfig.file=...}). Without a Telegram token it starts the local sandbox instead. A
- * start-up failure prints one line saying what to fix and exits non-zero.
+ * start-up failure prints one line saying what to fix and exits non-zero (2: a setting, or a port
+ * in use; 3: the database; 4: anything else); a stop by SIGTERM that completes exits 0.
  */
 public final class Main {
   private Main() {}
@@ -21,7 +27,7 @@ public final class Main {
       Config config = ConfigFactory.load();
       EngineSettings settings = EngineSettings.from(config);
       if (settings.telegram().sandbox()) {
-        Sandbox.start(config);
+        exitZeroAfterGracefulStop(Sandbox.start(config).engine().system());
         return;
       }
       Engine engine = Engine.start(config, RunnerJobs::new);
@@ -29,15 +35,48 @@ public final class Main {
       System.out.printf(
           "bot-engine is up: %s mode, HTTP on port %d (health: /health/ready)%n",
           settings.telegram().mode().name().toLowerCase(), port);
+      exitZeroAfterGracefulStop(engine.system());
     } catch (EngineSettings.SettingsException e) {
       fail(2, "Configuration error: " + e.getMessage());
     } catch (ConfigException e) {
       fail(2, "Configuration error: " + e.getMessage());
     } catch (JournalSchema.Unavailable e) {
       fail(3, "Database error: " + e.getMessage());
-    } catch (IllegalStateException e) {
-      fail(4, "Start-up error: " + e.getMessage());
+    } catch (RuntimeException e) {
+      fail(4, "Start-up error: " + firstLine(e));
     }
+  }
+
+  /**
+   * A SIGTERM runs coordinated shutdown from Akka's JVM shutdown hook, after which the JVM would
+   * exit with 143. A hook of our own waits for that shutdown to stop the node and then exits 0:
+   * the stop was asked for and went through. Logback is stopped first so that its queued lines are
+   * written.
+   */
+  static void exitZeroAfterGracefulStop(ActorSystem<?> system) {
+    Thread hook = new Thread(() -> {
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(2, TimeUnit.MINUTES);
+      } catch (Exception e) {
+        return;
+      }
+      boolean asked = CoordinatedShutdown.get(system).getShutdownReason()
+          .map(reason -> reason == CoordinatedShutdown.jvmExitReason())
+          .orElse(false);
+      if (asked && !failing) {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+          logback.stop();
+        }
+        System.out.flush();
+        Runtime.getRuntime().halt(0);
+      }
+    }, "exit-0-after-graceful-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  private static String firstLine(Throwable e) {
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return message.lines().findFirst().orElse(message);
   }
 
   /**
@@ -55,8 +94,11 @@ public final class Main {
     }
   }
 
+  private static volatile boolean failing;
+
   private static void fail(int code, String line) {
-    System.err.println(line);
+    failing = true;
+    System.err.println(LogSafe.mask(line));
     System.exit(code);
   }
 }

@@ -150,6 +150,78 @@ class EngineIntegrationTest {
   }
 
   @Test
+  void adminApiRefusesASubscriptionDateOutOfRangeAndTheUserStillAnswers() {
+    long user = 1011;
+    for (String until : List.of("+1000000000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z")) {
+      HttpResponse<String> far = harness.admin("POST", "/admin/users/" + user + "/subscription",
+          "{\"until\": \"" + until + "\"}");
+      assertEquals(400, far.statusCode(), far.body());
+      assertTrue(far.body().contains("until must be between 1970-01-01T00:00:00Z and"), far.body());
+    }
+    bot.sendText(user, "/balance", "en");
+    assertEquals("💰 Balance: 1 token\n📅 Subscription: none", last(user, 1));
+  }
+
+  @Test
+  void adminApiBoundsCreditReasonAndKey() {
+    String path = "/admin/users/1012/credit";
+    HttpResponse<String> longReason = harness.admin("POST", path,
+        "{\"amount\": 1, \"idempotency_key\": \"k1\", \"reason\": \"" + "r".repeat(501) + "\"}");
+    assertEquals(400, longReason.statusCode());
+    assertTrue(longReason.body().contains("reason must be at most 500 characters"), longReason.body());
+    HttpResponse<String> newline = harness.admin("POST", path,
+        "{\"amount\": 1, \"idempotency_key\": \"k2\", \"reason\": \"a\\nINFO forged\"}");
+    assertEquals(400, newline.statusCode());
+    assertTrue(newline.body().contains("reason must not contain control characters"), newline.body());
+    HttpResponse<String> key = harness.admin("POST", path,
+        "{\"amount\": 1, \"idempotency_key\": \"k\\u0000\"}");
+    assertEquals(400, key.statusCode());
+    assertTrue(key.body().contains("idempotency_key must not contain control characters"), key.body());
+    assertEquals(404, harness.admin("GET", "/admin/users/1012", null).statusCode(),
+        "nothing was credited");
+  }
+
+  @Test
+  void adminApiSaysWhyARefundOrCancelCannotBeDone() {
+    String refund = "/admin/users/1014/refund";
+    HttpResponse<String> missing = harness.admin("POST", refund, "{}");
+    assertEquals(400, missing.statusCode());
+    assertTrue(missing.body().contains("telegram_payment_charge_id is required"), missing.body());
+    HttpResponse<String> unknown =
+        harness.admin("POST", refund, "{\"telegram_payment_charge_id\": \"ch-1\"}");
+    assertEquals(404, unknown.statusCode());
+    assertTrue(unknown.body().contains("no payment with telegram_payment_charge_id ch-1"),
+        unknown.body());
+    HttpResponse<String> cancel =
+        harness.admin("POST", "/admin/users/1014/subscription/cancel", null);
+    assertEquals(404, cancel.statusCode());
+    assertTrue(cancel.body().contains("the user has no Stars subscription"), cancel.body());
+    HttpResponse<String> reserved = harness.admin("POST", "/admin/users/1014/credit",
+        "{\"amount\": 1, \"idempotency_key\": \"stars:ch-1\"}");
+    assertEquals(400, reserved.statusCode());
+    assertTrue(reserved.body().contains("is reserved"), reserved.body());
+  }
+
+  @Test
+  void dropsUpdatesFromUserIdsTheAdminApiRefuses() {
+    long zero = bot.sendText(0, "/start", "en");
+    long negative = bot.sendText(-7, "/start", "en");
+    long user = 1013;
+    bot.sendText(user, "/start", "en");
+    harness.awaitMessages(user, 1);
+    harness.awaitAssert(() -> assertTrue(bot.confirmedOffset() > negative, "acknowledged"));
+    assertEquals(List.of(), bot.sentTo(0));
+    assertEquals(List.of(), bot.sentTo(-7));
+    assertEquals(400, harness.admin("GET", "/admin/users/0", null).statusCode());
+    assertEquals(400, harness.admin("GET", "/admin/users/-7", null).statusCode());
+    harness.awaitAssert(() -> {
+      String log = io.botengine.testing.CapturingAppender.text();
+      assertTrue(log.contains("update " + zero + " dropped: user id 0 is not positive"), log);
+      assertTrue(log.contains("update " + negative + " dropped: user id -7 is not positive"), log);
+    });
+  }
+
+  @Test
   void adminCreditCountsOncePerIdempotencyKey() {
     String body = "{\"amount\": 5, \"reason\": \"promo\", \"idempotency_key\": \"promo-77\"}";
     assertEquals(200, harness.admin("POST", "/admin/users/77/credit", body).statusCode());
@@ -170,14 +242,16 @@ class EngineIntegrationTest {
   @Test
   void registersItsCommandsWithTelegram() {
     harness.awaitAssert(() -> assertEquals(
-        List.of("cv", "balance", "cancel", "help"),
+        List.of("cv", "balance", "buy", "paysupport", "cancel", "help"),
         bot.myCommands().stream().map(c -> c.get("command")).toList()));
     List<Object> descriptions = bot.myCommands().stream().map(c -> c.get("description")).toList();
     List<List<Object>> menus = List.of(
-        List.of("Анализ резюме (PDF или TXT)", "Баланс и подписка", "Отменить текущее действие",
+        List.of("Анализ резюме (PDF или TXT)", "Баланс и подписка",
+            "Купить токены за Telegram Stars", "Поддержка по оплатам", "Отменить текущее действие",
             "Справка"),
         List.of("Analyse a CV (PDF or TXT)", "Balance and subscription",
-            "Cancel what is in progress", "Help"));
+            "Buy tokens with Telegram Stars", "Payment support", "Cancel what is in progress",
+            "Help"));
     assertTrue(menus.contains(descriptions), "the last menu set, in either language: "
         + descriptions);
   }

@@ -69,6 +69,39 @@ class EngineSettingsTest {
   }
 
   @Test
+  void checksEverySettingThatWouldOtherwiseBreakTheRunningNode() {
+    assertEquals("JDBC_MAX_CONNECTIONS (bot.persistence.max-connections) must be between 1 and "
+        + "1000, got '0'", failure(Map.of("bot.persistence.max-connections", "0")));
+    assertEquals("RUNNER_MAX_FRAME_SIZE (bot.runner.max-frame-size) must be a whole number, "
+        + "got 'abc'", failure(Map.of("bot.runner.max-frame-size", "abc")));
+    assertEquals("RUNNER_MAX_FRAME_SIZE (bot.runner.max-frame-size) must be between 4096 and "
+        + "8388607, got '100000000'", failure(Map.of("bot.runner.max-frame-size", "100000000")));
+    assertEquals("RUNNER_MAX_FRAME_SIZE (bot.runner.max-frame-size) must be between 4096 and "
+        + "8388607, got '99999999999999999999'",
+        failure(Map.of("bot.runner.max-frame-size", "99999999999999999999")));
+    assertEquals("RUNNER_UPLOAD_TIMEOUT (bot.runner.upload-timeout) must be a duration such as "
+        + "10s or 500ms, got 'abc'", failure(Map.of("bot.runner.upload-timeout", "abc")));
+    assertEquals("RUNNER_STREAM_MAX_BACKOFF (bot.runner.stream-max-backoff) must not be shorter "
+        + "than RUNNER_STREAM_MIN_BACKOFF (bot.runner.stream-min-backoff)",
+        failure(Map.of("bot.runner.stream-min-backoff", "10s", "bot.runner.stream-max-backoff", "1s")));
+    assertEquals("RUNNER_STREAM_MAX_FAILURES (bot.runner.stream-max-failures) must be between 1 "
+        + "and 1000, got '0'", failure(Map.of("bot.runner.stream-max-failures", "0")));
+    assertEquals("RUNNER_MAX_CONNECTIONS (bot.runner.request-pool.max-connections) must be "
+        + "between 1 and 100000, got '0'",
+        failure(Map.of("bot.runner.request-pool.max-connections", "0")));
+    assertEquals("BOT_GAP_TIMEOUT (bot.jobs.gap-timeout) must be positive, got '0s'",
+        failure(Map.of("bot.jobs.gap-timeout", "0s")));
+    assertEquals("BOT_REORDER_BUFFER (bot.jobs.reorder-buffer) must be a whole number, got 'x'",
+        failure(Map.of("bot.jobs.reorder-buffer", "x")));
+  }
+
+  @Test
+  void neverEchoesUrlCredentials() {
+    String message = failure(Map.of("bot.runner.url", "ftp://svc:hunter22@runner"));
+    assertFalse(message.contains("hunter22"), message);
+  }
+
+  @Test
   void neverEchoesASecret() {
     String message = failure(Map.of("bot.telegram.token", "not-a-token"));
     assertFalse(message.contains("not-a-token"), message);

@@ -24,7 +24,6 @@ import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehavior;
 import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
-import com.typesafe.config.Config;
 import io.botengine.JsonSerializable;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -152,8 +151,8 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
 
   /** Starts the singleton (or its proxy) on this node and returns the proxy. */
   public static ActorRef<Command> init(
-      ActorSystem<?> system, Waker waker, Duration wakeInterval) {
-    Duration afterRemoval = removalMargin(system.settings().config()).plus(AFTER_REMOVAL);
+      ActorSystem<?> system, Waker waker, Duration wakeInterval, Duration removalMargin) {
+    Duration afterRemoval = removalMargin.plus(AFTER_REMOVAL);
     return ClusterSingleton.get(system)
         .init(
             SingletonActor.of(
@@ -161,21 +160,6 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
                     .onFailure(
                         SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2)),
                 "job-registry"));
-  }
-
-  /**
-   * How long after a node is removed sharding waits before it starts that node's shards elsewhere
-   * ({@code akka.cluster.down-removal-margin}, which the Split Brain Resolver sets to its
-   * {@code stable-after} when left off).
-   */
-  static Duration removalMargin(Config config) {
-    if (!"off".equals(config.getString("akka.cluster.down-removal-margin"))) {
-      return config.getDuration("akka.cluster.down-removal-margin");
-    }
-    String downing = config.getString("akka.cluster.downing-provider-class");
-    return downing.endsWith("SplitBrainResolverProvider")
-        ? config.getDuration("akka.cluster.split-brain-resolver.stable-after")
-        : Duration.ZERO;
   }
 
   /**

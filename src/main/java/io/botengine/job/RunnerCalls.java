@@ -82,7 +82,8 @@ final class RunnerCalls {
    * {@code upload-timeout}. Never retried: the Runner may have accepted a POST that got no answer.
    */
   CompletionStage<Upload> upload(long telegramId, String fileName, byte[] content) {
-    String name = fileName == null || fileName.isBlank() ? "cv" : fileName;
+    String name =
+        fileName == null || fileName.isBlank() ? "cv" : RunnerFrame.safeFileName(fileName);
     RequestEntity entity =
         Multiparts.createFormDataFromParts(
                 Multiparts.createFormDataBodyPartStrict(

@@ -59,7 +59,7 @@ public final class RunnerClient {
     this.poller = new RunnerPoller(settings, calls);
     log.info(
         "Runner client for {}: stream idle limit {}, {} consecutive failures allowed",
-        settings.url(),
+        io.botengine.LogSafe.url(settings.url()),
         settings.streamIdleTimeout(),
         settings.streamMaxFailures());
   }

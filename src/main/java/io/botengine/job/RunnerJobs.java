@@ -6,7 +6,6 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.pattern.Patterns;
-import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
@@ -24,19 +23,20 @@ public final class RunnerJobs implements JobLauncher {
   private final TaskActor.Deps deps;
 
   public RunnerJobs(ActorSystem<?> system, JobRegistry.Waker waker) {
-    Config jobs = system.settings().config().getConfig("bot.jobs");
+    JobSettings settings = JobSettings.fromConfig(system.settings().config());
     this.system = system;
     this.runner = RunnerClient.create(system);
-    this.registry = JobRegistry.init(system, waker, jobs.getDuration("wake-interval"));
+    this.registry =
+        JobRegistry.init(system, waker, settings.wakeInterval(), settings.removalMargin());
     this.deps =
         new TaskActor.Deps(
             TaskActor.Runner.of(runner),
             registry,
-            jobs.getInt("reorder-buffer"),
-            jobs.getDuration("gap-timeout"),
-            system.settings().config().getDuration("bot.telegram.delivery.typing-interval"),
-            system.settings().config().getDuration("bot.telegram.delivery.progress-interval"),
-            system.settings().config().getDuration("bot.ask-timeout"));
+            settings.reorderBuffer(),
+            settings.gapTimeout(),
+            settings.typingInterval(),
+            settings.progressInterval(),
+            settings.askTimeout());
   }
 
   @Override

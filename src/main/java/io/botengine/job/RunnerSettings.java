@@ -3,13 +3,14 @@ package io.botengine.job;
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
 import io.botengine.Backoff;
+import io.botengine.LogSafe;
 import java.time.Duration;
 
 /**
  * The Runner client's settings, read from {@code bot.runner} (conf/runner.conf documents each).
  * {@code requestPool} overrides {@code akka.http.host-connection-pool} for the short calls, {@code
  * streamConnection} overrides {@code akka.http.client} for the event streams' own connections.
- * {@link #toString()} never shows the API key.
+ * {@link #toString()} never shows the API key nor credentials in the URL.
  */
 public record RunnerSettings(
     String url,
@@ -111,7 +112,7 @@ public record RunnerSettings(
   @Override
   public String toString() {
     return "RunnerSettings[url="
-        + url
+        + LogSafe.url(url)
         + ", apiKey="
         + (apiKey.isEmpty() ? "<unset>" : "<set>")
         + ", uploadTimeout="

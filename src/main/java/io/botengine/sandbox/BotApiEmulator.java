@@ -65,6 +65,9 @@ public final class BotApiEmulator implements AutoCloseable {
   /** The name {@link #slowNext} knows file downloads by. */
   public static final String FILE_DOWNLOAD = "file download";
 
+  private final java.util.concurrent.atomic.AtomicInteger downloadsReceived =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private static final long MAX_REQUEST_BYTES = 64L * 1024 * 1024;
   private static final Pattern COMMAND = Pattern.compile("[a-z0-9_]{1,32}");
   private static final Pattern LEADING_COMMAND = Pattern.compile("^/[A-Za-z0-9_]{1,32}(@\\w+)?");
@@ -445,6 +448,11 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
+  /** File downloads ({@code /file/bot<token>/...}) received so far, answered or not. */
+  public int downloadsReceived() {
+    return downloadsReceived.get();
+  }
+
   // ---------------------------------------------------------------- payments in Telegram Stars
 
   /**
@@ -576,6 +584,7 @@ public final class BotApiEmulator implements AutoCloseable {
   private CompletionStage<HttpResponse> handle(HttpRequest request) {
     String path = request.getUri().path();
     if (path.startsWith("/file/bot")) {
+      downloadsReceived.incrementAndGet();
       request.discardEntityBytes(system);
       return later(done(files.download(path.substring("/file/bot".length()))),
           nextDelay(FILE_DOWNLOAD));

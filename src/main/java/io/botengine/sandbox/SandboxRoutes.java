@@ -48,9 +48,10 @@ import java.util.function.Function;
  * that user: send a text or a file (through the Bot API emulator, as if from Telegram), pay an
  * invoice the bot offered in Telegram Stars (the emulator plays Telegram's part), follow the chat
  * live (SSE, resumable with {@code Last-Event-ID}), download the bot's documents, read and change
- * the account (through the user's sharded actor), and choose the Runner scenario of the
- * user's next jobs. Nothing here blocks: the emulators' calls are in-memory and the user actor is
- * asked.
+ * the account (through the user's sharded actor), and choose the Runner scenario of the user's
+ * next jobs. Every call that changes something must come from the page itself ({@link
+ * SameOrigin}), 403 otherwise. Nothing here blocks: the emulators' calls are in-memory and the user
+ * actor is asked.
  */
 final class SandboxRoutes extends AllDirectives {
   /** The largest file the page may upload: above the bot's 1 MB, so its refusal can be tried. */
@@ -130,7 +131,12 @@ final class SandboxRoutes extends AllDirectives {
   }
 
   private Route api() {
-    return pathPrefix("users", () -> pathPrefix(PathMatchers.segment(), this::user));
+    return extractRequest(
+        request ->
+            SameOrigin.refusal(request)
+                .map(reason -> error(StatusCodes.FORBIDDEN, reason))
+                .orElseGet(
+                    () -> pathPrefix("users", () -> pathPrefix(PathMatchers.segment(), this::user))));
   }
 
   private Route user(String id) {

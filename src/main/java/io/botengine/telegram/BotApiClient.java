@@ -1,16 +1,23 @@
 package io.botengine.telegram;
 
+import akka.Done;
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.settings.ConnectionPoolSettings;
+import akka.stream.KillSwitches;
+import akka.stream.SharedKillSwitch;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import akka.util.ByteString;
 import io.botengine.BoundedCalls;
 import io.botengine.EngineSettings;
 import io.botengine.Failures;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +26,12 @@ import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
 import org.telegram.telegrambots.meta.TelegramUrl;
+import org.telegram.telegrambots.meta.api.methods.AnswerPreCheckoutQuery;
 import org.telegram.telegrambots.meta.api.methods.GetFile;
+import org.telegram.telegrambots.meta.api.methods.invoices.CreateInvoiceLink;
+import org.telegram.telegrambots.meta.api.methods.invoices.SendInvoice;
+import org.telegram.telegrambots.meta.api.methods.payments.RefundStarPayment;
+import org.telegram.telegrambots.meta.api.methods.payments.star.EditUserStarSubscription;
 import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
 import org.telegram.telegrambots.meta.api.methods.ActionType;
 import org.telegram.telegrambots.meta.api.methods.send.SendChatAction;
@@ -33,24 +45,38 @@ import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
 import org.telegram.telegrambots.meta.api.objects.InputFile;
 import org.telegram.telegrambots.meta.api.objects.Update;
 import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
+import org.telegram.telegrambots.meta.api.objects.payments.LabeledPrice;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.InlineKeyboardMarkup;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardButton;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardRow;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
 
 /**
  * The Bot API through telegrambots' OkHttp client, pointed at {@code TELEGRAM_API_URL}. Every call
  * is asynchronous; failures surface as {@link TelegramGateway.Failure}. File downloads go through
- * Akka HTTP so that their size is capped while streaming. The token never appears in logs.
+ * Akka HTTP so that their size is capped while streaming; those in flight are cut when the node
+ * stops. The token never appears in logs.
  */
 public final class BotApiClient implements TelegramGateway {
-  /** Files downloaded at once; more wait their turn ({@link BoundedCalls}). */
+  /** Telegram Stars, the currency of digital goods. */
+  private static final String STARS = "XTR";
+
+  /** Telegram's only subscription period: 30 days. */
+  private static final int SUBSCRIPTION_PERIOD_SECONDS = 2_592_000;
+
+  /** Files downloaded at once, each on a connection of its own; more wait their turn. */
   private static final int DOWNLOAD_CONNECTIONS = 32;
 
   private final ActorSystem<?> system;
   private final OkHttpTelegramClient client;
   private final OkHttpClient http;
-  private final String fileBaseUrl;
   private final EngineSettings.Telegram settings;
-  private final ConnectionPoolSettings downloadPool;
+  private final String fileHost;
+  private final int filePort;
+  private final boolean fileHttps;
+  private final String filePathPrefix;
+  private final SharedKillSwitch downloadsOpen = KillSwitches.shared("file-downloads");
   private final BoundedCalls downloads = new BoundedCalls(DOWNLOAD_CONNECTIONS);
 
   public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings) {
@@ -71,14 +97,19 @@ public final class BotApiClient implements TelegramGateway {
     int port = base.getPort() != -1 ? base.getPort() : "https".equals(base.getScheme()) ? 443 : 80;
     TelegramUrl url = new TelegramUrl(base.getScheme(), base.getHost(), port, false);
     this.client = new OkHttpTelegramClient(http, settings.token(), url);
-    this.fileBaseUrl = settings.apiUrl() + "/file/bot" + settings.token() + "/";
-    // Akka HTTP's host pool refuses requests past max-open-requests (BufferOverflowException): a
-    // burst of users uploading at once would be told to send their file again. Downloads get a
-    // pool of their own, and wait their turn here for one of its connections instead.
-    this.downloadPool =
-        ConnectionPoolSettings.create(system.classicSystem())
-            .withMaxConnections(DOWNLOAD_CONNECTIONS)
-            .withMaxOpenRequests(2 * DOWNLOAD_CONNECTIONS);
+    this.filePathPrefix = "/file/bot" + settings.token() + "/";
+    this.fileHost = base.getHost();
+    this.filePort = port;
+    this.fileHttps = "https".equals(base.getScheme());
+    // A download in flight when the node stops is cut here, while the system still logs. Left to
+    // Akka HTTP's pool, it would hold the shutdown and then be "dropped" in a warning printed past
+    // logback with the file URL, and so the token, in it.
+    CoordinatedShutdown.get(system)
+        .addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "abort-file-downloads",
+            () -> {
+              downloadsOpen.abort(new Failure(0, "the node is stopping", null));
+              return CompletableFuture.completedFuture(Done.done());
+            });
   }
 
   @Override
@@ -110,9 +141,57 @@ public final class BotApiClient implements TelegramGateway {
       DeleteMessage send = new DeleteMessage(Long.toString(chatId), (int) delete.messageId());
       return call(() -> client.executeAsync(send)).thenApply(r -> delete.messageId());
     }
+    if (message instanceof Outgoing.Invoice invoice) {
+      SendInvoice send = SendInvoice.builder()
+          .chatId(chatId)
+          .title(invoice.title())
+          .description(invoice.description())
+          .payload(invoice.payload())
+          .currency(STARS)
+          .price(new LabeledPrice(invoice.title(), (int) invoice.stars()))
+          .build();
+      return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+    }
+    if (message instanceof Outgoing.SubscriptionOffer offer) {
+      CreateInvoiceLink link = CreateInvoiceLink.builder()
+          .title(offer.title())
+          .description(offer.description())
+          .payload(offer.payload())
+          .currency(STARS)
+          .price(new LabeledPrice(offer.title(), (int) offer.stars()))
+          .subscriptionPeriod(SUBSCRIPTION_PERIOD_SECONDS)
+          .build();
+      return call(() -> client.executeAsync(link)).thenCompose(url -> {
+        SendMessage send = SendMessage.builder()
+            .chatId(chatId)
+            .text(offer.text())
+            .replyMarkup(new InlineKeyboardMarkup(List.of(new InlineKeyboardRow(
+                InlineKeyboardButton.builder().text(offer.button()).url(url).build()))))
+            .build();
+        return call(() -> client.executeAsync(send));
+      }).thenApply(m -> m.getMessageId().longValue());
+    }
     SendChatAction typing =
         SendChatAction.builder().chatId(chatId).action(ActionType.TYPING.toString()).build();
     return call(() -> client.executeAsync(typing)).thenApply(r -> 0L);
+  }
+
+  @Override
+  public CompletionStage<Boolean> answerPreCheckout(String queryId, String errorMessage) {
+    AnswerPreCheckoutQuery answer = errorMessage == null
+        ? new AnswerPreCheckoutQuery(queryId, true)
+        : new AnswerPreCheckoutQuery(queryId, false, errorMessage);
+    return call(() -> client.executeAsync(answer));
+  }
+
+  @Override
+  public CompletionStage<Boolean> refundStarPayment(long userId, String chargeId) {
+    return call(() -> client.executeAsync(new RefundStarPayment(userId, chargeId)));
+  }
+
+  @Override
+  public CompletionStage<Boolean> cancelStarSubscription(long userId, String chargeId) {
+    return call(() -> client.executeAsync(new EditUserStarSubscription(userId, chargeId, true)));
   }
 
   @Override
@@ -131,21 +210,35 @@ public final class BotApiClient implements TelegramGateway {
     return downloads.submit(() -> fetchNow(filePath, maxBytes));
   }
 
+  /**
+   * One connection per download, so that a stalled one can be cut ({@link #downloadsOpen}); the
+   * response entity is always read or cancelled, never left for a pool to warn about.
+   */
   private CompletionStage<byte[]> fetchNow(String filePath, long maxBytes) {
-    HttpRequest request = HttpRequest.GET(fileBaseUrl + filePath);
-    return Http.get(system)
-        .singleRequest(request, Http.get(system).defaultClientHttpsContext(), downloadPool,
-            system.classicSystem().log())
+    HttpRequest request = HttpRequest.GET(filePathPrefix + filePath);
+    var connection = Http.get(system).connectionTo(fileHost).toPort(filePort);
+    return Source.single(request)
+        .via(fileHttps ? connection.https() : connection.http())
+        .via(downloadsOpen.flow())
+        .runWith(Sink.head(), system)
         .thenComposeAsync(
             (HttpResponse response) -> {
               if (response.status().intValue() != 200) {
-                response.discardEntityBytes(system);
+                response.entity().getDataBytes().runWith(Sink.cancelled(), system);
                 throw new Failure(response.status().intValue(), "file download refused", null);
+              }
+              OptionalLong declared = response.entity().getContentLengthOption();
+              if (declared.isPresent() && declared.getAsLong() > maxBytes) {
+                response.entity().getDataBytes().runWith(Sink.cancelled(), system);
+                throw new Failure(413, "file is larger than " + maxBytes + " bytes", null);
               }
               return response.entity()
                   .withSizeLimit(maxBytes)
-                  .toStrict(settings.clientReadTimeout().toMillis(), system)
-                  .thenApply(strict -> strict.getData().toArray());
+                  .getDataBytes()
+                  .via(downloadsOpen.flow())
+                  .completionTimeout(settings.clientReadTimeout())
+                  .runFold(ByteString.emptyByteString(), ByteString::concat, system)
+                  .thenApply(ByteString::toArray);
             },
             system.executionContext())
         .exceptionallyAsync(

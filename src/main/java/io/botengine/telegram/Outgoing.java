@@ -20,4 +20,16 @@ public sealed interface Outgoing {
 
   /** Removes a message the bot sent earlier. */
   record Delete(long messageId) implements Outgoing {}
+
+  /** A Telegram Stars invoice (currency XTR, one price); {@code payload} returns with the payment. */
+  record Invoice(String title, String description, String payload, long stars)
+      implements Outgoing {}
+
+  /**
+   * A monthly Stars subscription: an invoice link with Telegram's 30-day period, sent as
+   * {@code text} with one button ({@code button}) that opens it.
+   */
+  record SubscriptionOffer(
+      String text, String button, String title, String description, String payload, long stars)
+      implements Outgoing {}
 }

@@ -10,6 +10,26 @@ public interface TelegramGateway {
   /** getFile + download; fails with {@link Failure} (code 413 when over {@code maxBytes}). */
   CompletionStage<byte[]> download(String fileId, long maxBytes);
 
+  /** answerPreCheckoutQuery: takes the payment when {@code errorMessage} is null, else refuses it. */
+  default CompletionStage<Boolean> answerPreCheckout(String queryId, String errorMessage) {
+    return unsupported("answerPreCheckoutQuery");
+  }
+
+  /** refundStarPayment: gives the user back the Stars of one payment. */
+  default CompletionStage<Boolean> refundStarPayment(long userId, String chargeId) {
+    return unsupported("refundStarPayment");
+  }
+
+  /** editUserStarSubscription: the subscription paid by {@code chargeId} is not renewed again. */
+  default CompletionStage<Boolean> cancelStarSubscription(long userId, String chargeId) {
+    return unsupported("editUserStarSubscription");
+  }
+
+  private static <T> CompletionStage<T> unsupported(String method) {
+    return java.util.concurrent.CompletableFuture.failedFuture(
+        new Failure(404, "Not Found: method " + method + " is not supported here", null));
+  }
+
   /**
    * A Bot API call that failed: {@code code} is Telegram's error_code (429, 400, 403, ...) or 0
    * for a network failure; {@code retryAfterSeconds} is set for 429.

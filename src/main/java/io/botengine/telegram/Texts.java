@@ -1,5 +1,9 @@
 package io.botengine.telegram;
 
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Map;
 import java.util.ResourceBundle;
@@ -12,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Texts {
   private static final Map<String, Texts> BY_LANGUAGE = new ConcurrentHashMap<>();
+  private static final DateTimeFormatter DATE =
+      DateTimeFormatter.ofPattern("dd.MM.yyyy HH:mm 'UTC'").withZone(ZoneOffset.UTC);
   private final ResourceBundle bundle;
   private final boolean russianPlurals;
 
@@ -37,6 +43,18 @@ public final class Texts {
       text = text.replace("{" + i + "}", String.valueOf(args[i]));
     }
     return text;
+  }
+
+  /**
+   * "01.01.2027 00:00 UTC"; never throws: an instant past what a calendar date holds (a journal may
+   * carry one from before the admin API bounded dates) shows in ISO form.
+   */
+  public static String date(Instant instant) {
+    try {
+      return DATE.format(instant);
+    } catch (DateTimeException e) {
+      return instant.toString();
+    }
   }
 
   /** "1 токен", "3 токена", "5 токенов" (or the English forms). */

@@ -21,11 +21,18 @@ import java.util.function.Function;
 
 /**
  * The admin API under {@code /admin/users/{id}}: read a user, credit tokens (idempotent by key),
- * set the subscription, block and unblock. Bearer {@code ADMIN_API_TOKEN}; 401 without it, 400
- * with a reason on bad input, 404 when no admin token is configured.
+ * set or cancel the subscription, refund a Stars payment, block and unblock. Bearer
+ * {@code ADMIN_API_TOKEN}; 401 without it, 400 with a reason on bad input, 404 for an unknown
+ * payment or subscription, 409 for one refunded or cancelled already, 502 when Telegram refuses,
+ * and 404 for everything when no admin token is configured.
  */
 public final class AdminRoutes extends AllDirectives {
   private static final long MAX_CREDIT = 1_000_000_000L;
+  static final int MAX_KEY = 200;
+  static final int MAX_REASON = 500;
+  /** The subscription dates an admin can set. */
+  static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+  static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
   private final ActorSystem<?> system;
   private final byte[] token;
@@ -66,7 +73,11 @@ public final class AdminRoutes extends AllDirectives {
                   return concat(
                       pathEnd(() -> get(() -> ask(id, UserEntity.GetSummary::new, true))),
                       path("credit", () -> post(() -> Json.object(b -> credit(id, b)))),
-                      path("subscription", () -> post(() -> Json.object(b -> subscription(id, b)))),
+                      pathPrefix("subscription", () -> concat(
+                          pathEnd(() -> post(() -> Json.object(b -> subscription(id, b)))),
+                          path("cancel", () -> post(() ->
+                              ask(id, UserEntity.CancelSubscription::new, false))))),
+                      path("refund", () -> post(() -> Json.object(b -> refund(id, b)))),
                       path("block", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(true, r), false))),
                       path("unblock", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(false, r), false))));
                 }));
@@ -79,16 +90,36 @@ public final class AdminRoutes extends AllDirectives {
       return error(StatusCodes.BAD_REQUEST, "amount must be a whole number from 1 to " + MAX_CREDIT);
     }
     String key = text(body, "idempotency_key");
-    if (key == null || key.isBlank() || key.length() > 200) {
-      return error(StatusCodes.BAD_REQUEST,
-          "idempotency_key is required (1-200 characters): the same key never credits twice");
+    if (key == null || key.isBlank() || key.length() > MAX_KEY) {
+      return error(StatusCodes.BAD_REQUEST, "idempotency_key is required (1-" + MAX_KEY
+          + " characters): the same key never credits twice");
     }
-    if (key.equals(UserEntity.WELCOME_KEY) || key.startsWith("cv_analysis_")) {
+    if (hasControlCharacters(key)) {
+      return error(StatusCodes.BAD_REQUEST, "idempotency_key must not contain control characters");
+    }
+    if (key.equals(UserEntity.WELCOME_KEY) || key.startsWith("cv_analysis_")
+        || key.startsWith("stars:") || key.startsWith("refund:")) {
       return error(StatusCodes.BAD_REQUEST, "idempotency_key '" + key + "' is reserved");
     }
     String reason = text(body, "reason");
+    if (reason != null && reason.length() > MAX_REASON) {
+      return error(StatusCodes.BAD_REQUEST, "reason must be at most " + MAX_REASON + " characters");
+    }
+    if (reason != null && hasControlCharacters(reason)) {
+      return error(StatusCodes.BAD_REQUEST, "reason must not contain control characters");
+    }
     String why = reason == null || reason.isBlank() ? "admin credit" : reason;
     return ask(id, r -> new UserEntity.Credit(amount.asLong(), why, key, r), false);
+  }
+
+  private Route refund(String id, JsonNode body) {
+    String charge = text(body, "telegram_payment_charge_id");
+    if (charge == null || charge.isBlank() || charge.length() > MAX_KEY
+        || hasControlCharacters(charge)) {
+      return error(StatusCodes.BAD_REQUEST, "telegram_payment_charge_id is required (1-" + MAX_KEY
+          + " characters, no control characters)");
+    }
+    return ask(id, r -> new UserEntity.RefundPayment(charge, r), false);
   }
 
   private Route subscription(String id, JsonNode body) {
@@ -101,6 +132,9 @@ public final class AdminRoutes extends AllDirectives {
       instant = Instant.parse(until);
     } catch (DateTimeParseException e) {
       return error(StatusCodes.BAD_REQUEST, "until must be an ISO-8601 instant such as 2027-01-01T00:00:00Z");
+    }
+    if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+      return error(StatusCodes.BAD_REQUEST, "until must be between " + EARLIEST + " and " + LATEST);
     }
     return ask(id, r -> new UserEntity.SetSubscription(instant, r), false);
   }
@@ -119,7 +153,8 @@ public final class AdminRoutes extends AllDirectives {
           if (result.isFailure()) {
             Throwable e = result.failed().get();
             if (e instanceof StatusReply.ErrorMessage) {
-              return error(StatusCodes.BAD_REQUEST, e.getMessage());
+              return error(StatusCodes.get(AdminRefusal.status(e.getMessage())),
+                  AdminRefusal.reason(e.getMessage()));
             }
             return error(StatusCodes.SERVICE_UNAVAILABLE, "user actor did not answer in time");
           }
@@ -137,6 +172,14 @@ public final class AdminRoutes extends AllDirectives {
 
   private Route json(StatusCode status, Object value) {
     return Json.complete(status, value);
+  }
+
+  /** Line breaks, tabs, NUL, bidi overrides: nothing an admin string needs, all a log forger uses. */
+  private static boolean hasControlCharacters(String s) {
+    return s.codePoints().anyMatch(c -> Character.isISOControl(c)
+        || Character.getType(c) == Character.FORMAT
+        || Character.getType(c) == Character.LINE_SEPARATOR
+        || Character.getType(c) == Character.PARAGRAPH_SEPARATOR);
   }
 
   private static String text(JsonNode body, String field) {

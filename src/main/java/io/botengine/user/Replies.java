@@ -3,19 +3,14 @@ package io.botengine.user;
 import io.botengine.job.JobOutcome;
 import io.botengine.telegram.Outgoing;
 import io.botengine.telegram.Texts;
-import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
+import java.util.List;
 
 /**
  * What the bot says to one user, in the user's language: the user entity decides what to say,
  * this class how. Rendering is total: no state of the account makes it throw.
  */
 final class Replies {
-  private static final DateTimeFormatter DATE_TIME =
-      DateTimeFormatter.ofPattern("dd.MM.yyyy HH:mm 'UTC'").withZone(ZoneOffset.UTC);
-
   private final Texts texts;
   private final long cvCost;
 
@@ -89,12 +84,73 @@ final class Replies {
     };
   }
 
-  /** "dd.MM.yyyy HH:mm UTC"; an instant outside the calendar's range in ISO form instead. */
-  static String dateTime(Instant instant) {
-    try {
-      return DATE_TIME.format(instant);
-    } catch (DateTimeException outOfRange) {
-      return instant.toString();
+  // ---------------------------------------------------------------- Stars payments
+
+  /** The invoice of a token pack. */
+  Outgoing invoice(Purchases.Offer offer) {
+    String tokens = texts.tokens(offer.tokens());
+    return new Outgoing.Invoice(texts.get("buy.pack.title", tokens),
+        texts.get("buy.pack.description", tokens), offer.payload(), offer.stars());
+  }
+
+  /** The monthly subscription: a message with a button that opens its invoice link. */
+  Outgoing subscriptionOffer(Purchases.Offer offer) {
+    String grant = offer.tokens() > 0
+        ? texts.get("buy.subscription.tokens", texts.tokens(offer.tokens())) : "";
+    return new Outgoing.SubscriptionOffer(
+        texts.get("buy.subscription.text", offer.stars(), grant),
+        texts.get("buy.subscription.button", offer.stars()),
+        texts.get("buy.subscription.title"),
+        texts.get("buy.subscription.description", grant),
+        offer.payload(),
+        offer.stars());
+  }
+
+  String paid(long tokens, long balance) {
+    return texts.get("pay.received", texts.tokens(tokens), texts.tokens(balance));
+  }
+
+  String subscribed(Instant until, long tokens, long balance) {
+    String grant = tokens > 0 ? texts.get("pay.subscribed.tokens", texts.tokens(tokens)) : "";
+    return texts.get("pay.subscribed", dateTime(until), grant, texts.tokens(balance));
+  }
+
+  String unrecognisedPayment(long stars) {
+    return texts.get("pay.unrecognised", stars);
+  }
+
+  String refunded(long stars, long tokensTaken, long balance) {
+    return texts.get("pay.refunded", stars, texts.tokens(tokensTaken), texts.tokens(balance));
+  }
+
+  /** /paysupport: how to get help, and the user's recent payments. */
+  String paySupport(List<Purchases.Purchase> recent, String contact, boolean forwarded) {
+    String how = forwarded ? texts.get("paysupport.forwarded")
+        : contact.isEmpty() ? texts.get("paysupport.contact") : contact;
+    return texts.get("paysupport", how, payments(recent));
+  }
+
+  /** What the support chat is told of a /paysupport request. */
+  String paySupportForward(String userId, List<Purchases.Purchase> recent) {
+    return texts.get("paysupport.forward", userId, payments(recent));
+  }
+
+  private String payments(List<Purchases.Purchase> recent) {
+    if (recent.isEmpty()) {
+      return texts.get("paysupport.none");
     }
+    StringBuilder lines = new StringBuilder();
+    for (Purchases.Purchase p : recent) {
+      if (lines.length() > 0) {
+        lines.append('\n');
+      }
+      lines.append(texts.get(p.refunded() ? "paysupport.line.refunded" : "paysupport.line",
+          dateTime(p.at()), p.stars(), texts.tokens(p.tokens()), p.chargeId()));
+    }
+    return lines.toString();
+  }
+
+  private static String dateTime(Instant instant) {
+    return Texts.date(instant);
   }
 }

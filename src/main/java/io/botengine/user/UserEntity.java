@@ -23,6 +23,7 @@ import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
 import io.botengine.EngineSettings;
 import io.botengine.Failures;
+import io.botengine.LogSafe;
 import io.botengine.JsonSerializable;
 import io.botengine.job.JobOutcome;
 import io.botengine.job.JobLauncher;
@@ -37,8 +38,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -56,6 +59,13 @@ public final class UserEntity
       EntityTypeKey.create(Command.class, "User");
 
   static final String WELCOME_KEY = "welcome";
+
+  /** Telegram Stars, the only currency the bot takes. */
+  static final String STARS = "XTR";
+
+  /** For lines logged from a Bot API call's callback, outside the actor. */
+  private static final org.slf4j.Logger PAYMENTS_LOG =
+      org.slf4j.LoggerFactory.getLogger(UserEntity.class);
 
   /** A journal that fails a write or a replay restarts the user, with backoff, instead of stopping it. */
   static final BackoffSupervisorStrategy JOURNAL_FAILURE =
@@ -85,6 +95,23 @@ public final class UserEntity
   /** Admin: block or unblock the account. */
   public record SetBlocked(boolean blocked, ActorRef<StatusReply<Summary>> replyTo)
       implements Command {}
+
+  /**
+   * Admin: refund one Stars payment through Telegram, then take its tokens back (never below what
+   * a running job has reserved). Refused when unknown (not found) or refunded already (conflict).
+   */
+  public record RefundPayment(String chargeId, ActorRef<StatusReply<Summary>> replyTo)
+      implements Command {}
+
+  /** Admin: the Stars subscription is not renewed again; it stays valid until its period ends. */
+  public record CancelSubscription(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
+
+  private record RefundAnswered(
+      String chargeId, int errorCode, String error, ActorRef<StatusReply<Summary>> replyTo)
+      implements Command {}
+
+  private record CancelAnswered(
+      String chargeId, String error, ActorRef<StatusReply<Summary>> replyTo) implements Command {}
 
   /** Task: the Runner accepted the upload; answered once that is persisted. */
   public record TaskAccepted(
@@ -144,7 +171,8 @@ public final class UserEntity
       String jobId,
       String taskId,
       long lastDeliveredIndex,
-      List<Account.LedgerEntry> ledger)
+      List<Account.LedgerEntry> ledger,
+      List<Purchases.Purchase> payments)
       implements JsonSerializable {}
 
   // ---------------------------------------------------------------- events
@@ -214,11 +242,35 @@ public final class UserEntity
   /** The job ended without success: the reservation is released. */
   public record JobEnded(String jobId, JobOutcome outcome, Instant at) implements Event {}
 
+  /** /buy sent these invoices; a pre-checkout must name one of them. */
+  public record OffersMade(List<Purchases.Offer> offers, Instant at) implements Event {}
+
+  /**
+   * A Stars payment, credited once by its {@code chargeId}; {@code tokens} as its invoice named
+   * them. A subscription payment runs the subscription until {@code subscriptionUntil}.
+   */
+  public record PaymentReceived(
+      String chargeId,
+      Purchases.Kind kind,
+      long stars,
+      long tokens,
+      Instant subscriptionUntil,
+      Instant at)
+      implements Event {}
+
+  /** A payment was refunded ({@code by} "admin" or "telegram"); {@code tokensTaken} went back. */
+  public record PaymentRefunded(String chargeId, long tokensTaken, String by, Instant at)
+      implements Event {}
+
+  /** The Stars subscription paid by {@code chargeId} will not renew. */
+  public record SubscriptionRenewalCancelled(String chargeId, Instant at) implements Event {}
+
   // ---------------------------------------------------------------- wiring
 
   /** What a user actor needs from the rest of the engine; tests pass their own. */
   public record Deps(
       EngineSettings.Billing billing,
+      EngineSettings.Payments payments,
       EngineSettings.UserSettings user,
       long maxFileSize,
       TelegramGateway telegram,
@@ -245,6 +297,7 @@ public final class UserEntity
   private final Map<Long, ActorRef<ChatOutbox.Command>> outboxes = new HashMap<>();
   private final ActorRef<TaskActor.Report> taskReports;
   private int outboxesDraining;
+  private final Set<String> refundsInFlight = new HashSet<>();
 
   private UserEntity(ActorContext<Command> context, String userId, Deps deps) {
     super(PersistenceId.of(ENTITY_KEY.name(), userId), JOURNAL_FAILURE);
@@ -332,6 +385,10 @@ public final class UserEntity
         .onCommand(Credit.class, this::onCredit)
         .onCommand(SetSubscription.class, this::onSetSubscription)
         .onCommand(SetBlocked.class, this::onSetBlocked)
+        .onCommand(RefundPayment.class, this::onRefundPayment)
+        .onCommand(RefundAnswered.class, this::onRefundAnswered)
+        .onCommand(CancelSubscription.class, this::onCancelSubscription)
+        .onCommand(CancelAnswered.class, this::onCancelAnswered)
         .onCommand(ChatUnreachable.class, this::onChatUnreachable)
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.processing()))
         .onCommand(TaskAccepted.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
@@ -440,6 +497,9 @@ public final class UserEntity
       plan.persist(new ChatBecameReachable(deps.clock().instant()))
           .then(() -> outbox(chatId, null).tell(ChatOutbox.Resume.INSTANCE));
     }
+    if (u.payment() != null) {
+      return onPaymentUpdate(plan, cmd);
+    }
     ReplyEffect<Event, UserState> effect = inState.handle(plan, cmd);
     context.getLog().info("user {} update {}: {} -> {}", userId, u.updateId(), describe(u),
         plan.state.conversation().name());
@@ -461,18 +521,260 @@ public final class UserEntity
     return plan.reply(cmd.replyTo());
   }
 
-  /** /start, /help, /balance and /buy mean the same in every state; false for anything else. */
+  /** /start, /help, /balance, /buy and /paysupport mean the same in every state; false otherwise. */
   private boolean onCommonCommand(Plan plan, Inbound u) {
     Replies r = plan.replies();
     switch (u.command()) {
       case "/start", "/help" -> plan.say(r.help());
       case "/balance" -> plan.say(r.balance(plan.state.account(), deps.clock().instant()));
-      case "/buy" -> plan.say(r.text("buy"));
+      case "/buy" -> offerPurchases(plan);
+      case "/paysupport" -> paySupport(plan);
       default -> {
         return false;
       }
     }
     return true;
+  }
+
+  // ---------------------------------------------------------------- Stars payments, any state
+
+  /** /buy: one invoice per token pack and the subscription, each an offer made to this user. */
+  private void offerPurchases(Plan plan) {
+    EngineSettings.Payments on = deps.payments();
+    Replies r = plan.replies();
+    if (!on.onSale()) {
+      plan.say(r.text("buy"));
+      return;
+    }
+    if (plan.state.account().blocked()) {
+      plan.say(r.denial(Account.Denial.BLOCKED));
+      return;
+    }
+    List<Purchases.Offer> offers = new ArrayList<>();
+    for (EngineSettings.Payments.Pack pack : on.packs()) {
+      offers.add(new Purchases.Offer(offerId(), Purchases.Kind.PACK, pack.tokens(), pack.stars()));
+    }
+    if (on.subscription().offered()) {
+      offers.add(new Purchases.Offer(offerId(), Purchases.Kind.SUBSCRIPTION,
+          on.subscription().tokens(), on.subscription().stars()));
+    }
+    plan.persist(new OffersMade(offers, deps.clock().instant())).say(r.text("buy.intro"));
+    for (Purchases.Offer offer : offers) {
+      plan.send(offer.kind() == Purchases.Kind.PACK ? r.invoice(offer) : r.subscriptionOffer(offer));
+    }
+  }
+
+  /** True when the offer is still on sale as it was made. */
+  private boolean onSale(Purchases.Offer offer) {
+    EngineSettings.Payments on = deps.payments();
+    return offer.kind() == Purchases.Kind.PACK
+        ? on.packs().contains(new EngineSettings.Payments.Pack(offer.tokens(), offer.stars()))
+        : on.subscription().stars() == offer.stars()
+            && on.subscription().tokens() == offer.tokens();
+  }
+
+  private static String offerId() {
+    return UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+  }
+
+  /** /paysupport: how to get help and the recent payments; the support chat hears of it if set. */
+  private void paySupport(Plan plan) {
+    EngineSettings.Payments on = deps.payments();
+    List<Purchases.Purchase> recent = plan.state.purchases().recent(PAYMENTS_SHOWN);
+    boolean forward = on.supportChatId() != 0;
+    plan.say(plan.replies().paySupport(recent, on.supportContact(), forward));
+    if (forward) {
+      String text = Replies.of(UserState.empty(), deps.billing().cvCost())
+          .paySupportForward(userId, recent);
+      plan.then(() -> outbox(on.supportChatId(), null).tell(ChatOutbox.Send.of(
+          Outgoing.Text.plain(text))));
+    }
+  }
+
+  private static final int PAYMENTS_SHOWN = 5;
+
+  private ReplyEffect<Event, UserState> onPaymentUpdate(Plan plan, HandleUpdate cmd) {
+    Inbound u = cmd.update();
+    plan.accept(u);
+    if (u.payment() instanceof Inbound.PreCheckout query) {
+      onPreCheckout(plan, query);
+    } else if (u.payment() instanceof Inbound.Paid paid) {
+      onPaid(plan, paid);
+    } else if (u.payment() instanceof Inbound.Refunded refunded) {
+      onRefunded(plan, refunded.chargeId(), "telegram");
+    }
+    return plan.reply(cmd.replyTo());
+  }
+
+  /**
+   * Telegram waits at most 10 s for the answer: it goes straight to the Bot API, never behind the
+   * chat's queued messages. Only an offer made to this user, in Stars, at its price, is taken.
+   */
+  private void onPreCheckout(Plan plan, Inbound.PreCheckout query) {
+    String refusal = preCheckoutRefusal(plan.state, query);
+    String error = refusal == null ? null : plan.replies().text(refusal);
+    context.getLog().info("user {}: pre-checkout {} of {} {} for {}: {}", userId,
+        query.queryId(), query.totalAmount(), LogSafe.text(query.currency()),
+        LogSafe.text(query.payload()), refusal == null ? "ok" : refusal);
+    plan.then(() -> deps.telegram().answerPreCheckout(query.queryId(), error)
+        .whenComplete((ok, failure) -> {
+          if (failure != null) {
+            PAYMENTS_LOG.warn("user {}: answering pre-checkout {} failed: {}", userId,
+                query.queryId(), Failures.describe(failure));
+          }
+        }));
+  }
+
+  private static String preCheckoutRefusal(UserState state, Inbound.PreCheckout query) {
+    Purchases.Offer named = Purchases.Offer.parse(query.payload());
+    if (named == null || !named.equals(state.purchases().offer(named.offerId()))) {
+      return "pay.unknown-offer";
+    }
+    if (!STARS.equals(query.currency()) || query.totalAmount() != named.stars()) {
+      return "pay.wrong-price";
+    }
+    if (state.account().blocked()) {
+      return "pay.blocked";
+    }
+    return null;
+  }
+
+  /**
+   * Money taken is never refused: the tokens the invoice named are credited once per charge id,
+   * whatever the offers are today.
+   */
+  private void onPaid(Plan plan, Inbound.Paid paid) {
+    if (plan.state.account().hasApplied("stars:" + paid.chargeId())) {
+      context.getLog().info("user {}: payment {} was credited already", userId, paid.chargeId());
+      return;
+    }
+    Instant now = deps.clock().instant();
+    Purchases.Offer offer = Purchases.Offer.parse(paid.payload());
+    Replies r = plan.replies();
+    if (offer == null) {
+      context.getLog().error("user {}: payment {} of {} Stars names no offer ({}): recorded"
+          + " with no tokens, to be settled through /paysupport", userId, paid.chargeId(),
+          paid.totalAmount(), LogSafe.text(paid.payload()));
+      plan.persist(new PaymentReceived(paid.chargeId(), Purchases.Kind.PACK, paid.totalAmount(),
+          0, null, now)).say(r.unrecognisedPayment(paid.totalAmount()));
+      return;
+    }
+    if (!onSale(offer)) {
+      context.getLog().info("user {}: payment {} is for an offer no longer on sale ({} tokens for"
+          + " {} Stars); credited as offered", userId, paid.chargeId(), offer.tokens(),
+          offer.stars());
+    }
+    Instant until = null;
+    if (offer.kind() == Purchases.Kind.SUBSCRIPTION) {
+      until = paid.subscriptionExpiration() > 0
+          ? Instant.ofEpochSecond(paid.subscriptionExpiration())
+          : now.plus(Duration.ofDays(30));
+    }
+    context.getLog().info("user {}: payment {} of {} Stars: +{} tokens{}", userId,
+        paid.chargeId(), paid.totalAmount(), offer.tokens(),
+        until == null ? "" : ", subscription until " + until);
+    plan.persist(new PaymentReceived(paid.chargeId(), offer.kind(), paid.totalAmount(),
+        offer.tokens(), until, now));
+    long balance = plan.state.account().balance();
+    plan.say(until == null ? r.paid(offer.tokens(), balance)
+        : r.subscribed(plan.state.account().subscriptionUntil(), offer.tokens(), balance));
+  }
+
+  /**
+   * A refund takes back the payment's tokens, but never what a running job has reserved: the
+   * ledger shows what was taken. A charge refunded already changes nothing.
+   */
+  private boolean onRefunded(Plan plan, String chargeId, String by) {
+    Purchases.Purchase payment = plan.state.purchases().payment(chargeId);
+    if (payment == null || payment.refunded()) {
+      context.getLog().info("user {}: refund of {} by {} ignored: {}", userId,
+          LogSafe.text(chargeId), by, payment == null ? "no such payment" : "refunded already");
+      return false;
+    }
+    long taken = Math.min(payment.tokens(), Math.max(0, plan.state.account().available()));
+    context.getLog().info("user {}: payment {} refunded by {}, {} of {} tokens taken back", userId,
+        chargeId, by, taken, payment.tokens());
+    plan.persist(new PaymentRefunded(chargeId, taken, by, deps.clock().instant()))
+        .say(plan.replies().refunded(payment.stars(), taken, plan.state.account().balance()));
+    return true;
+  }
+
+  private ReplyEffect<Event, UserState> onRefundPayment(UserState state, RefundPayment cmd) {
+    Purchases.Purchase payment = state.purchases().payment(cmd.chargeId());
+    if (payment == null) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          AdminRefusal.notFound("no payment with telegram_payment_charge_id " + cmd.chargeId())));
+    }
+    if (payment.refunded()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(AdminRefusal.conflict(
+          "payment " + cmd.chargeId() + " was refunded already at " + payment.refundedAt())));
+    }
+    if (!refundsInFlight.add(cmd.chargeId())) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(AdminRefusal.conflict(
+          "a refund of payment " + cmd.chargeId() + " is in progress")));
+    }
+    context.pipeToSelf(deps.telegram().refundStarPayment(privateChat(), cmd.chargeId()),
+        (ok, failure) -> {
+          Throwable cause = failure == null ? null : Failures.cause(failure);
+          int code = cause instanceof TelegramGateway.Failure f ? f.code : 0;
+          return new RefundAnswered(cmd.chargeId(), code,
+              cause == null ? null : String.valueOf(cause.getMessage()), cmd.replyTo());
+        });
+    return Effect().noReply();
+  }
+
+  /**
+   * Telegram refunded it (or says it was refunded already, elsewhere): the refund is recorded
+   * either way, as the Stars are gone.
+   */
+  private ReplyEffect<Event, UserState> onRefundAnswered(UserState state, RefundAnswered cmd) {
+    refundsInFlight.remove(cmd.chargeId());
+    boolean alreadyRefunded = cmd.error() != null && cmd.error().contains("CHARGE_ALREADY_REFUNDED");
+    if (cmd.error() != null && !alreadyRefunded) {
+      context.getLog().warn("user {}: refund of {} failed: {} {}", userId, cmd.chargeId(),
+          cmd.errorCode(), cmd.error());
+      return Effect().reply(cmd.replyTo(), StatusReply.error(AdminRefusal.upstream(
+          "Telegram refused the refund: " + cmd.errorCode() + " " + cmd.error())));
+    }
+    Plan plan = new Plan(state, privateChat());
+    onRefunded(plan, cmd.chargeId(), alreadyRefunded ? "telegram" : "admin");
+    StatusReply<Summary> conflict = StatusReply.error(AdminRefusal.conflict("Telegram says payment "
+        + cmd.chargeId() + " was refunded already; the refund is recorded"));
+    return Effect()
+        .persist(plan.events)
+        .thenRun(s -> plan.after.forEach(Runnable::run))
+        .thenReply(cmd.replyTo(), s -> alreadyRefunded ? conflict : summaryOk(s));
+  }
+
+  private ReplyEffect<Event, UserState> onCancelSubscription(
+      UserState state, CancelSubscription cmd) {
+    Purchases.Purchase subscription = state.purchases().subscription();
+    if (subscription == null) {
+      return Effect().reply(cmd.replyTo(),
+          StatusReply.error(AdminRefusal.notFound("the user has no Stars subscription")));
+    }
+    if (subscription.renewalCancelled()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          AdminRefusal.conflict("the subscription's renewal is cancelled already")));
+    }
+    context.pipeToSelf(
+        deps.telegram().cancelStarSubscription(privateChat(), subscription.chargeId()),
+        (ok, failure) -> new CancelAnswered(subscription.chargeId(),
+            failure == null ? null : Failures.describe(failure), cmd.replyTo()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, UserState> onCancelAnswered(UserState state, CancelAnswered cmd) {
+    if (cmd.error() != null) {
+      context.getLog().warn("user {}: cancelling subscription {} failed: {}", userId,
+          cmd.chargeId(), cmd.error());
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          AdminRefusal.upstream("Telegram refused to cancel the subscription: " + cmd.error())));
+    }
+    context.getLog().info("user {}: subscription {} will not renew", userId, cmd.chargeId());
+    return Effect()
+        .persist(new SubscriptionRenewalCancelled(cmd.chargeId(), deps.clock().instant()))
+        .thenReply(cmd.replyTo(), this::summaryOk);
   }
 
   // ---------------------------------------------------------------- idle
@@ -778,7 +1080,8 @@ public final class UserEntity
     if (state.account().hasApplied(cmd.idempotencyKey())) {
       return Effect().reply(cmd.replyTo(), summaryOk(state));
     }
-    context.getLog().info("user {}: credit {} ({})", userId, cmd.amount(), cmd.reason());
+    context.getLog().info("user {}: credit {} ({})", userId, cmd.amount(),
+        LogSafe.text(cmd.reason()));
     return Effect()
         .persist(new TokensCredited(cmd.amount(), cmd.reason(), cmd.idempotencyKey(),
             deps.clock().instant()))
@@ -812,7 +1115,8 @@ public final class UserEntity
     return StatusReply.success(new Summary(userId, known, s.conversation().name(),
         a.balance(), a.reserved(), a.subscriptionUntil(), a.blocked(), s.unreachable(),
         job == null ? null : job.jobId(), job == null ? null : job.taskId(),
-        job == null ? 0 : job.lastDelivered(), List.copyOf(last)));
+        job == null ? 0 : job.lastDelivered(), List.copyOf(last),
+        s.purchases().recent(deps.user().ledgerShown())));
   }
 
   // ---------------------------------------------------------------- events
@@ -837,6 +1141,10 @@ public final class UserEntity
         .onEvent(OutputDelivered.class, (s, e) -> s.outputDelivered(e))
         .onEvent(JobSucceeded.class, (s, e) -> s.jobSucceeded(e))
         .onEvent(JobEnded.class, (s, e) -> s.jobEnded(e))
+        .onEvent(OffersMade.class, (s, e) -> s.offersMade(e))
+        .onEvent(PaymentReceived.class, (s, e) -> s.paymentReceived(e))
+        .onEvent(PaymentRefunded.class, (s, e) -> s.paymentRefunded(e))
+        .onEvent(SubscriptionRenewalCancelled.class, (s, e) -> s.renewalCancelled(e))
         .build();
   }
 
@@ -858,11 +1166,15 @@ public final class UserEntity
   }
 
   private static String describe(Inbound u) {
+    if (u.payment() != null) {
+      return u.payment().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    }
     if (u.document() != null) {
       return "document of " + u.document().size() + " bytes";
     }
     String command = u.command();
-    return command.isEmpty() ? (u.text() == null ? "non-text message" : "text") : command;
+    return command.isEmpty() ? (u.text() == null ? "non-text message" : "text")
+        : LogSafe.text(command, 64);
   }
 
   /** The chat's outbox; {@code language} picks the failure notice when it is first created. */

@@ -21,7 +21,8 @@ public record UserState(
     Conversation conversation,
     Account account,
     List<Long> recentUpdates,
-    boolean unreachable)
+    boolean unreachable,
+    Purchases purchases)
     implements JsonSerializable {
 
   /** Update ids remembered by events written before the window was recorded in them. */
@@ -81,10 +82,12 @@ public record UserState(
 
   public UserState {
     recentUpdates = List.copyOf(recentUpdates);
+    purchases = purchases == null ? Purchases.empty() : purchases;
   }
 
   static UserState empty() {
-    return new UserState(false, 0, null, new Idle(), Account.empty(), List.of(), false);
+    return new UserState(false, 0, null, new Idle(), Account.empty(), List.of(), false,
+        Purchases.empty());
   }
 
   /** The running job, or null. */
@@ -121,12 +124,12 @@ public record UserState(
 
   UserState registered(UserEntity.UserRegistered e) {
     return new UserState(true, e.chatId(), e.language(), conversation, account, recentUpdates,
-        unreachable);
+        unreachable, purchases);
   }
 
   UserState languageChanged(UserEntity.LanguageChanged e) {
     return new UserState(registered, chatId, e.language(), conversation, account, recentUpdates,
-        unreachable);
+        unreachable, purchases);
   }
 
   UserState updateAccepted(UserEntity.UpdateAccepted e) {
@@ -137,11 +140,11 @@ public record UserState(
     if (ids.size() > window) {
       ids = ids.subList(ids.size() - window, ids.size());
     }
-    return new UserState(registered, chatId, language, conversation, account, ids, unreachable);
+    return new UserState(registered, chatId, language, conversation, account, ids, unreachable, purchases);
   }
 
   UserState reachable(boolean value) {
-    return new UserState(registered, chatId, language, conversation, account, recentUpdates, value);
+    return new UserState(registered, chatId, language, conversation, account, recentUpdates, value, purchases);
   }
 
   UserState fileRequested() {
@@ -167,7 +170,7 @@ public record UserState(
   UserState jobStarted(UserEntity.JobStarted e) {
     return new UserState(registered, chatId, language,
         new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId())),
-        account.reserve(e.cost()), recentUpdates, unreachable);
+        account.reserve(e.cost()), recentUpdates, unreachable, purchases);
   }
 
   UserState jobAccepted(UserEntity.JobAccepted e) {
@@ -185,7 +188,7 @@ public record UserState(
     Account captured = account.release(job().cost())
         .book(-e.charged(), "cv_analysis", e.idempotencyKey(), e.at());
     return new UserState(registered, chatId, language, new Idle(), captured, recentUpdates,
-        unreachable);
+        unreachable, purchases);
   }
 
   UserState jobEnded(UserEntity.JobEnded e) {
@@ -193,15 +196,48 @@ public record UserState(
       return this;
     }
     return new UserState(registered, chatId, language, new Idle(), account.release(job().cost()),
-        recentUpdates, unreachable);
+        recentUpdates, unreachable, purchases);
+  }
+
+  UserState offersMade(UserEntity.OffersMade e) {
+    return withPurchases(purchases.offered(e.offers()));
+  }
+
+  /** Tokens booked once per charge id; a subscription runs until the later of both ends. */
+  UserState paymentReceived(UserEntity.PaymentReceived e) {
+    Account credited = account.book(e.tokens(),
+        e.kind() == Purchases.Kind.PACK ? "stars_pack" : "stars_subscription",
+        "stars:" + e.chargeId(), e.at());
+    if (e.subscriptionUntil() != null && (credited.subscriptionUntil() == null
+        || e.subscriptionUntil().isAfter(credited.subscriptionUntil()))) {
+      credited = credited.withSubscriptionUntil(e.subscriptionUntil());
+    }
+    return withAccount(credited).withPurchases(purchases.paid(new Purchases.Purchase(
+        e.chargeId(), e.kind(), e.stars(), e.tokens(), e.at(), e.subscriptionUntil(), null, 0,
+        false)));
+  }
+
+  UserState paymentRefunded(UserEntity.PaymentRefunded e) {
+    return withAccount(account.book(-e.tokensTaken(), "stars_refund", "refund:" + e.chargeId(),
+            e.at()))
+        .withPurchases(purchases.refunded(e.chargeId(), e.tokensTaken(), e.at()));
+  }
+
+  UserState renewalCancelled(UserEntity.SubscriptionRenewalCancelled e) {
+    return withPurchases(purchases.renewalCancelled(e.chargeId()));
+  }
+
+  private UserState withPurchases(Purchases next) {
+    return new UserState(registered, chatId, language, conversation, account, recentUpdates,
+        unreachable, next);
   }
 
   private UserState withConversation(Conversation next) {
-    return new UserState(registered, chatId, language, next, account, recentUpdates, unreachable);
+    return new UserState(registered, chatId, language, next, account, recentUpdates, unreachable, purchases);
   }
 
   private UserState withAccount(Account next) {
     return new UserState(registered, chatId, language, conversation, next, recentUpdates,
-        unreachable);
+        unreachable, purchases);
   }
 }

@@ -104,6 +104,20 @@ class RunnerClientTest {
   }
 
   @Test
+  void uploadsAFileNameMadeSafe() throws Exception {
+    long user = users.incrementAndGet();
+    await(client(FAST).upload(user, "../../etc/passwd", CV));
+    long other = users.incrementAndGet();
+    await(client(FAST).upload(other, "C:\\cv\\my\ncv.pdf", CV));
+    assertEquals("passwd", receivedFrom(user).fileName());
+    assertEquals("mycv.pdf", receivedFrom(other).fileName());
+  }
+
+  private RunnerEmulator.Upload receivedFrom(long user) {
+    return emulator.uploads().stream().filter(u -> u.telegramId() == user).findFirst().orElseThrow();
+  }
+
+  @Test
   void uploadsTheFileAndTheUserAndReturnsTheTask() throws Exception {
     long user = users.incrementAndGet();
     Upload upload = await(client(FAST).upload(user, "Резюме Иванова.pdf", CV));

@@ -57,6 +57,7 @@ final class SandboxFixture implements AutoCloseable {
         HttpRequest.newBuilder(URI.create(url + "/sandbox/api/users/" + user + "/" + path))
             .timeout(WAIT)
             .header("Content-Type", "application/json")
+            .header(SameOrigin.HEADER, "1")
             .method(
                 method,
                 json == null

@@ -180,9 +180,16 @@ class SandboxRoutesTest {
   /** Status line and body of a POST that declares {@code length} bytes and sends none. */
   private String declaredUploadStatus(String path, long length) {
     URI uri = URI.create(fixture.url);
+    return rawPost(path, uri.getHost(), SameOrigin.HEADER + ": 1", length);
+  }
+
+  /** Status line and body of a POST with the given Host and extra header lines, no body sent. */
+  private String rawPost(String path, String host, String headers, long length) {
+    URI uri = URI.create(fixture.url);
     try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
       socket.setSoTimeout(10_000);
-      String request = "POST " + path + " HTTP/1.1\r\nHost: " + uri.getHost()
+      String request = "POST " + path + " HTTP/1.1\r\nHost: " + host
+          + (headers.isEmpty() ? "" : "\r\n" + headers)
           + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + length
           + "\r\nConnection: close\r\n\r\n";
       socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
@@ -207,6 +214,7 @@ class SandboxRoutesTest {
       HttpResponse<String> chunked =
           fixture.send(
               HttpRequest.newBuilder(URI.create(fixture.url + path))
+                  .header(SameOrigin.HEADER, "1")
                   .timeout(java.time.Duration.ofSeconds(10))
                   .POST(HttpRequest.BodyPublishers.ofInputStream(
                       () -> new ByteArrayInputStream(big))));
@@ -239,6 +247,43 @@ class SandboxRoutesTest {
   }
 
   @Test
+  void refusesStateChangingCallsFromOtherWebPages() {
+    long user = users.incrementAndGet();
+    String credit = "{\"amount\": 1000, \"idempotency_key\": \"sandbox-0a1b2c3d4e5f\"}";
+    String path = fixture.url + "/sandbox/api/users/" + user + "/";
+    // What any web page can send without a preflight: a text/plain form-like POST.
+    HttpResponse<String> simple = fixture.send(HttpRequest.newBuilder(URI.create(path + "credit"))
+        .header("Content-Type", "text/plain")
+        .header("Origin", "https://evil.example")
+        .POST(HttpRequest.BodyPublishers.ofString(credit)));
+    assertEquals(403, simple.statusCode(), simple.body());
+    HttpResponse<String> otherOrigin = fixture.send(HttpRequest.newBuilder(URI.create(path + "block"))
+        .header(SameOrigin.HEADER, "1")
+        .header("Origin", "https://evil.example")
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertEquals(403, otherOrigin.statusCode(), otherOrigin.body());
+    HttpResponse<String> upload = fixture.send(
+        HttpRequest.newBuilder(URI.create(path + "documents?name=cv.txt"))
+            .header("Content-Type", "text/plain")
+            .POST(HttpRequest.BodyPublishers.ofString("Иван Петров")));
+    assertEquals(403, upload.statusCode(), upload.body());
+    String rebound = rawPost("/sandbox/api/users/" + user + "/unblock",
+        "attacker.example:" + URI.create(fixture.url).getPort(), SameOrigin.HEADER + ": 1", 0);
+    assertTrue(rebound.startsWith("HTTP/1.1 403"), rebound);
+
+    JsonNode account = fixture.account(user);
+    assertEquals(0, account.path("balance").asLong(), account.toString());
+    assertTrue(!account.path("blocked").asBoolean(), account.toString());
+    String self = "http://" + URI.create(fixture.url).getAuthority();
+    HttpResponse<String> fromThePage = fixture.send(HttpRequest.newBuilder(URI.create(path + "credit"))
+        .header("Content-Type", "application/json")
+        .header(SameOrigin.HEADER, "1")
+        .header("Origin", self)
+        .POST(HttpRequest.BodyPublishers.ofString(credit)));
+    assertEquals(200, fromThePage.statusCode(), fromThePage.body());
+  }
+
+  @Test
   void runsTheUsersNextJobWithTheChosenScenario() {
     long user = users.incrementAndGet();
     HttpResponse<String> unknown =
@@ -256,6 +301,7 @@ class SandboxRoutesTest {
                       URI.create(
                           fixture.url + "/sandbox/api/users/" + user + "/documents?name=cv.txt"))
                   .header("Content-Type", "text/plain")
+                  .header(SameOrigin.HEADER, "1")
                   .POST(HttpRequest.BodyPublishers.ofString("Иван Петров, инженер")));
       assertEquals(200, upload.statusCode(), upload.body());
       feed.until(botText("❌ Ошибка обработки файла"));

@@ -40,6 +40,55 @@ public final class FakeTelegram implements TelegramGateway {
     files.put(fileId, content);
   }
 
+  /** A payment call the bot made: answerPreCheckoutQuery, refundStarPayment, ... */
+  public record PaymentCall(String method, String id, String error) {}
+
+  /** The payment calls made so far, in order. */
+  public final java.util.concurrent.LinkedBlockingQueue<PaymentCall> paymentCalls =
+      new java.util.concurrent.LinkedBlockingQueue<>();
+
+  private final Set<String> refunded = ConcurrentHashMap.newKeySet();
+
+  /** The next payment call, waiting up to 3 s. */
+  public PaymentCall nextPaymentCall() {
+    try {
+      PaymentCall call = paymentCalls.poll(3, java.util.concurrent.TimeUnit.SECONDS);
+      if (call == null) {
+        throw new AssertionError("no payment call");
+      }
+      return call;
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Override
+  public CompletionStage<Boolean> answerPreCheckout(String queryId, String errorMessage) {
+    paymentCalls.add(new PaymentCall("answerPreCheckoutQuery", queryId, errorMessage));
+    return CompletableFuture.completedFuture(true);
+  }
+
+  /** As Telegram: a charge refunded once is refused with CHARGE_ALREADY_REFUNDED. */
+  @Override
+  public CompletionStage<Boolean> refundStarPayment(long userId, String chargeId) {
+    paymentCalls.add(new PaymentCall("refundStarPayment", chargeId, null));
+    return refunded.add(chargeId)
+        ? CompletableFuture.completedFuture(true)
+        : CompletableFuture.failedFuture(
+            new Failure(400, "Bad Request: CHARGE_ALREADY_REFUNDED", null));
+  }
+
+  /** Marks a charge as refunded outside the bot (the user disputed it, say). */
+  public void refundedElsewhere(String chargeId) {
+    refunded.add(chargeId);
+  }
+
+  @Override
+  public CompletionStage<Boolean> cancelStarSubscription(long userId, String chargeId) {
+    paymentCalls.add(new PaymentCall("editUserStarSubscription", chargeId, null));
+    return CompletableFuture.completedFuture(true);
+  }
+
   /** From now on every send to {@code chatId} fails as Telegram's 403 "bot was kicked". */
   public void refuse(long chatId) {
     refused.add(chatId);

@@ -16,6 +16,8 @@ import io.botengine.EngineSettings;
 import io.botengine.job.JobOutcome;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Inbound;
+import io.botengine.telegram.Outgoing;
+import io.botengine.testing.CapturingAppender;
 import io.botengine.testing.FakeTelegram;
 import io.botengine.testing.LogCapture;
 import io.botengine.testing.MutableClock;
@@ -35,6 +37,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LogCapture.class)
 class UserEntityTest {
   private static final long USER = 42;
+  private static final EngineSettings.Payments PAYMENTS = new EngineSettings.Payments(
+      List.of(new EngineSettings.Payments.Pack(5, 50), new EngineSettings.Payments.Pack(20, 180)),
+      new EngineSettings.Payments.Subscription(300, 10), 0, "");
   private static final ActorTestKit testKit =
       ActorTestKit.create(
           ConfigFactory.parseString("akka.actor.provider = local")
@@ -47,6 +52,7 @@ class UserEntityTest {
   private TestProbe<ProbeJobs.Call> jobs;
   private FakeTelegram telegram;
   private MutableClock clock;
+  private EngineSettings.Payments payments = PAYMENTS;
   private EventSourcedBehaviorTestKit<Command, Event, UserState> kit;
 
   @AfterAll
@@ -69,6 +75,7 @@ class UserEntityTest {
     UserEntity.Deps deps =
         new UserEntity.Deps(
             billing,
+            payments,
             new EngineSettings.UserSettings(snapshotEvery, 8, 20),
             1_048_576,
             telegram,
@@ -570,7 +577,7 @@ class UserEntityTest {
   void keepsAnsweringAfterTheJournalFailedAWrite() {
     var journal = akka.persistence.testkit.javadsl.PersistenceTestKit.create(testKit.system());
     var user = testKit.spawn(UserEntity.create("4242", new UserEntity.Deps(
-        new EngineSettings.Billing(1, 1, false), new EngineSettings.UserSettings(100, 8, 20),
+        new EngineSettings.Billing(1, 1, false), payments, new EngineSettings.UserSettings(100, 8, 20),
         1_048_576, telegram, outboxDeps(), new ProbeJobs(jobs.ref()), clock)));
     TestProbe<StatusReply<Done>> replies = testKit.createTestProbe();
     journal.failNextPersisted();
@@ -586,6 +593,267 @@ class UserEntityTest {
       return null;
     });
     expectSent(4242, "💰 Баланс: 1 токен\n📅 Подписка: не оформлена");
+  }
+
+  // ------------------------------------------------------------------ Stars payments
+
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<Command, Event, UserState, StatusReply<Done>>
+      payment(Inbound.Payment payment) {
+    Inbound u = new Inbound(updateIds.incrementAndGet(), USER, USER, "ru", null, null, payment);
+    return kit.runCommand(replyTo -> new UserEntity.HandleUpdate(u, replyTo));
+  }
+
+  /** /buy; returns the offers it made, the packs first. */
+  private List<Purchases.Offer> buy() {
+    var result = text("/buy");
+    assertTrue(nextText().startsWith("⭐ Пополнение баланса за Telegram Stars."));
+    UserEntity.OffersMade made = (UserEntity.OffersMade) result.events().stream()
+        .filter(e -> e instanceof UserEntity.OffersMade).findFirst().orElseThrow();
+    for (int i = 0; i < made.offers().size(); i++) {
+      sent.receiveMessage();
+    }
+    return made.offers();
+  }
+
+  private Inbound.Paid paid(Purchases.Offer offer, String chargeId) {
+    return new Inbound.Paid("XTR", offer.stars(), offer.payload(), chargeId, 0, false);
+  }
+
+  @Test
+  void buyOffersEveryPackAndTheSubscriptionAsStarsInvoices() {
+    text("/buy");
+    assertEquals("⭐ Пополнение баланса за Telegram Stars. Выберите пакет — токены зачисляются"
+        + " сразу после оплаты.", nextText());
+    Outgoing.Invoice five = (Outgoing.Invoice) sent.receiveMessage().message();
+    assertEquals("Пакет: 5 токенов", five.title());
+    assertEquals(50, five.stars());
+    assertTrue(five.payload().startsWith("pack:5:50:"), five.payload());
+    Outgoing.Invoice twenty = (Outgoing.Invoice) sent.receiveMessage().message();
+    assertEquals(180, twenty.stars());
+    Outgoing.SubscriptionOffer monthly =
+        (Outgoing.SubscriptionOffer) sent.receiveMessage().message();
+    assertEquals(300, monthly.stars());
+    assertEquals("Оформить за 300 ⭐", monthly.button());
+    assertTrue(monthly.payload().startsWith("sub:10:300:"), monthly.payload());
+  }
+
+  @Test
+  void buyWithNothingOnSaleSaysToContactTheAdministrator() {
+    payments = EngineSettings.Payments.NONE;
+    kit = kitWith(new EngineSettings.Billing(1, 1, false), 100);
+    assertEquals("Чтобы пополнить баланс, обратитесь к администратору бота.", sayAndRead("/buy"));
+  }
+
+  @Test
+  void takesAPaymentOnlyForAnOfferMadeToThisUserInStarsAtItsPrice() {
+    Purchases.Offer five = buy().get(0);
+    payment(new Inbound.PreCheckout("q1", "XTR", 50, five.payload()));
+    assertEquals(new FakeTelegram.PaymentCall("answerPreCheckoutQuery", "q1", null),
+        telegram.nextPaymentCall());
+
+    payment(new Inbound.PreCheckout("q2", "XTR", 50, "pack:5:50:madeup"));
+    assertEquals("Это предложение устарело. Отправьте /buy ещё раз.",
+        telegram.nextPaymentCall().error());
+    payment(new Inbound.PreCheckout("q3", "XTR", 50, "pack:500:50:" + five.offerId()));
+    assertEquals("Это предложение устарело. Отправьте /buy ещё раз.",
+        telegram.nextPaymentCall().error());
+    payment(new Inbound.PreCheckout("q4", "XTR", 5, five.payload()));
+    assertEquals("Сумма не совпадает с предложением. Отправьте /buy ещё раз.",
+        telegram.nextPaymentCall().error());
+    payment(new Inbound.PreCheckout("q5", "USD", 50, five.payload()));
+    assertEquals("Сумма не совпадает с предложением. Отправьте /buy ещё раз.",
+        telegram.nextPaymentCall().error());
+    kit.<StatusReply<UserEntity.Summary>>runCommand(r -> new UserEntity.SetBlocked(true, r));
+    payment(new Inbound.PreCheckout("q6", "XTR", 50, five.payload()));
+    assertEquals("Аккаунт заблокирован: оплата невозможна.", telegram.nextPaymentCall().error());
+    expectNoMessage();
+  }
+
+  @Test
+  void creditsAPaymentOnceByItsChargeIdAcrossRedeliveryAndRestart() {
+    Purchases.Offer five = buy().get(0);
+    payment(new Inbound.PreCheckout("q1", "XTR", 50, five.payload()));
+    telegram.nextPaymentCall();
+    kit.restart();
+    var first = payment(paid(five, "charge-1"));
+    assertTrue(first.reply().isSuccess());
+    assertEquals("✅ Оплачено: +5 токенов. Баланс: 6 токенов", nextText());
+    var again = payment(paid(five, "charge-1"));
+    assertTrue(again.reply().isSuccess());
+    assertEquals(List.of(UserEntity.UpdateAccepted.class),
+        again.events().stream().map(Object::getClass).toList());
+    expectNoMessage();
+    kit.restart();
+    payment(paid(five, "charge-1"));
+    expectNoMessage();
+    assertEquals(6, kit.getState().account().balance());
+    assertEquals("stars:charge-1", kit.getState().account().ledger().get(1).key());
+  }
+
+  @Test
+  void creditsTheTokensTheInvoiceNamedWhenTheOfferChangedSince() {
+    Purchases.Offer five = buy().get(0);
+    payments = new EngineSettings.Payments(List.of(new EngineSettings.Payments.Pack(3, 50)),
+        new EngineSettings.Payments.Subscription(0, 0), 0, "");
+    kit = kitWith(new EngineSettings.Billing(1, 1, false), 100);
+    payment(paid(five, "charge-old"));
+    assertEquals("✅ Оплачено: +5 токенов. Баланс: 6 токенов", nextText());
+  }
+
+  @Test
+  void aSubscriptionPaymentRunsUntilTelegramsExpirationAndGrantsItsMonthlyTokens() {
+    Purchases.Offer monthly = buy().get(2);
+    long until = Instant.parse("2026-12-21T10:00:00Z").getEpochSecond();
+    payment(new Inbound.Paid("XTR", 300, monthly.payload(), "sub-1", until, false));
+    assertEquals("✅ Подписка оплачена до 21.12.2026 10:00 UTC, начислено +10 токенов. Баланс:"
+        + " 11 токенов", nextText());
+    long renewed = Instant.parse("2027-01-20T10:00:00Z").getEpochSecond();
+    payment(new Inbound.Paid("XTR", 300, monthly.payload(), "sub-2", renewed, true));
+    assertEquals("✅ Подписка оплачена до 20.01.2027 10:00 UTC, начислено +10 токенов. Баланс:"
+        + " 21 токен", nextText());
+    assertEquals(Instant.ofEpochSecond(renewed), kit.getState().account().subscriptionUntil());
+  }
+
+  @Test
+  void aRefundTakesBackThePaymentsTokensButNeverWhatARunningJobReserved() {
+    Purchases.Offer five = buy().get(0);
+    payment(paid(five, "charge-1"));
+    nextText();
+    String first = startJob();
+    accept(first, "task-1");
+    kit.runCommand(new UserEntity.TaskSucceeded(first));
+    assertEquals("✅ Анализ завершён! Списано: 1 токен", nextText());
+    startJob();
+    assertEquals(4, kit.getState().account().available());
+
+    var refund = kit.<StatusReply<UserEntity.Summary>>runCommand(
+        r -> new UserEntity.RefundPayment("charge-1", r));
+    assertEquals("refundStarPayment", telegram.nextPaymentCall().method());
+    assertTrue(refund.reply().isSuccess(), String.valueOf(refund.reply()));
+    assertEquals("↩️ Платёж на 50 ⭐ возвращён. Списано: 4 токена. Баланс: 1 токен",
+        nextText());
+    assertEquals(1, kit.getState().account().reserved());
+    assertEquals(0, kit.getState().account().available());
+    Account.LedgerEntry last = refund.reply().getValue().ledger()
+        .get(refund.reply().getValue().ledger().size() - 1);
+    assertEquals(-4, last.amount());
+    assertEquals("refund:charge-1", last.key());
+  }
+
+  @Test
+  void refundsEachChargeOnceAndSaysWhyNot() {
+    Purchases.Offer five = buy().get(0);
+    payment(paid(five, "charge-1"));
+    nextText();
+    var unknown = kit.<StatusReply<UserEntity.Summary>>runCommand(
+        r -> new UserEntity.RefundPayment("nope", r));
+    assertEquals("not found: no payment with telegram_payment_charge_id nope",
+        unknown.reply().getError().getMessage());
+    kit.<StatusReply<UserEntity.Summary>>runCommand(r -> new UserEntity.RefundPayment("charge-1", r));
+    telegram.nextPaymentCall();
+    nextText();
+    var twice = kit.<StatusReply<UserEntity.Summary>>runCommand(
+        r -> new UserEntity.RefundPayment("charge-1", r));
+    assertTrue(twice.reply().getError().getMessage().startsWith(
+        "conflict: payment charge-1 was refunded already"), twice.reply().toString());
+    assertTrue(twice.events().isEmpty());
+    assertEquals(1, kit.getState().account().balance());
+  }
+
+  @Test
+  void recordsARefundTelegramReportsAndRefusesToRefundItAgain() {
+    Purchases.Offer twenty = buy().get(1);
+    payment(paid(twenty, "charge-20"));
+    nextText();
+    payment(new Inbound.Refunded("XTR", 180, twenty.payload(), "charge-20"));
+    assertEquals("↩️ Платёж на 180 ⭐ возвращён. Списано: 20 токенов. Баланс: 1 токен",
+        nextText());
+    payment(new Inbound.Refunded("XTR", 180, twenty.payload(), "charge-20"));
+    expectNoMessage();
+    var admin = kit.<StatusReply<UserEntity.Summary>>runCommand(
+        r -> new UserEntity.RefundPayment("charge-20", r));
+    assertTrue(admin.reply().isError());
+    assertEquals(1, kit.getState().account().balance());
+  }
+
+  @Test
+  void recordsARefundTelegramSaysWasMadeAlreadyElsewhere() {
+    Purchases.Offer five = buy().get(0);
+    payment(paid(five, "charge-1"));
+    nextText();
+    telegram.refundedElsewhere("charge-1");
+    var refund = kit.<StatusReply<UserEntity.Summary>>runCommand(
+        r -> new UserEntity.RefundPayment("charge-1", r));
+    telegram.nextPaymentCall();
+    assertTrue(refund.reply().getError().getMessage().startsWith("conflict: Telegram says"));
+    assertEquals(1, kit.getState().account().balance());
+    assertTrue(kit.getState().purchases().payment("charge-1").refunded());
+  }
+
+  @Test
+  void cancelsTheSubscriptionsRenewalOnce() {
+    var none = kit.<StatusReply<UserEntity.Summary>>runCommand(UserEntity.CancelSubscription::new);
+    assertEquals("not found: the user has no Stars subscription",
+        none.reply().getError().getMessage());
+    Purchases.Offer monthly = buy().get(2);
+    payment(new Inbound.Paid("XTR", 300, monthly.payload(), "sub-1", 0, false));
+    nextText();
+    var cancel = kit.<StatusReply<UserEntity.Summary>>runCommand(UserEntity.CancelSubscription::new);
+    assertEquals(new FakeTelegram.PaymentCall("editUserStarSubscription", "sub-1", null),
+        telegram.nextPaymentCall());
+    assertTrue(cancel.reply().isSuccess());
+    assertTrue(cancel.reply().getValue().payments().get(0).renewalCancelled());
+    assertEquals(clock.instant().plus(Duration.ofDays(30)),
+        cancel.reply().getValue().subscriptionUntil());
+    var again = kit.<StatusReply<UserEntity.Summary>>runCommand(UserEntity.CancelSubscription::new);
+    assertTrue(again.reply().getError().getMessage().startsWith("conflict:"));
+  }
+
+  @Test
+  void paySupportListsRecentPaymentsAndForwardsToTheSupportChat() {
+    payments = new EngineSettings.Payments(PAYMENTS.packs(), PAYMENTS.subscription(), -500, "");
+    kit = kitWith(new EngineSettings.Billing(1, 1, false), 100);
+    Purchases.Offer five = buy().get(0);
+    payment(paid(five, "charge-1"));
+    nextText();
+    text("/paysupport");
+    FakeTelegram.Sent toUser = sent.receiveMessage();
+    FakeTelegram.Sent toSupport = sent.receiveMessage();
+    if (toUser.chatId() != USER) {
+      FakeTelegram.Sent swap = toUser;
+      toUser = toSupport;
+      toSupport = swap;
+    }
+    assertEquals(USER, toUser.chatId());
+    assertTrue(toUser.text().contains("Ваш запрос передан в поддержку"), toUser.text());
+    assertTrue(toUser.text().contains("21.11.2026 10:00 UTC — 50 ⭐, 5 токенов, ID charge-1"),
+        toUser.text());
+    assertEquals(-500, toSupport.chatId());
+    assertTrue(toSupport.text().startsWith("💬 Запрос поддержки по оплатам от пользователя 42."),
+        toSupport.text());
+  }
+
+  @Test
+  void answersBalanceWhateverTheSubscriptionDate() {
+    for (Instant until : List.of(Instant.MAX, Instant.MIN, Instant.parse("+1000000000-01-01T00:00:00Z"))) {
+      kit.<StatusReply<UserEntity.Summary>>runCommand(r -> new UserEntity.SetSubscription(until, r));
+      assertTrue(sayAndRead("/balance").startsWith("💰 Баланс: 1 токен\n📅 Подписка"));
+    }
+  }
+
+  @Test
+  void logsUserTextEscapedSoItCannotForgeLines() {
+    text("/x\u0007\u001b[2Kfake");
+    kit.<StatusReply<UserEntity.Summary>>runCommand(
+        r -> new UserEntity.Credit(1, "promo\n10:00:00.000 INFO forged", "k-log", r));
+    sent.awaitAssert(() -> {
+      String log = CapturingAppender.text();
+      assertTrue(log.contains("\"/x\\u0007\\u001b[2kfake\""), log);
+      assertTrue(log.contains("credit 1 (\"promo\\n10:00:00.000 INFO forged\")"), log);
+      assertFalse(log.contains("\u001b"), log);
+      assertFalse(log.contains("\n10:00:00.000 INFO forged"), log);
+      return null;
+    });
   }
 
   // ------------------------------------------------------------------ admin
