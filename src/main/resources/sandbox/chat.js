@@ -430,7 +430,7 @@
       const li = element('li', p.refunded_at ? 'refunded' : 'paid');
       li.title = p.charge_id || '';
       li.appendChild(element('span', 'amount', `${p.stars} ⭐`));
-      const what = [p.kind === 'subscription' ? 'subscription' : (p.kind || 'payment')];
+      const what = [String(p.kind || 'payment').toLowerCase()];
       if (Number.isFinite(p.tokens)) {
         what.push(`+${p.tokens} tokens`);
       }

@@ -491,4 +491,52 @@ class SandboxPageTest {
     assertTrue(driver.findElements(By.cssSelector("#messages img")).isEmpty());
     assertEquals(null, ((JavascriptExecutor) driver).executeScript("return window.pwned ?? null"));
   }
+
+  @Test
+  void aNewcomerOutOfTokensBuysAPackWithStarsAndRunsTheNextAnalysis() throws IOException {
+    long user = userId();
+    type("/cv");
+    awaitBotText("📄 Анализ CV", 1);
+    attach(cv("cv-welcome.txt"));
+    awaitBotText("✅ Анализ завершён!", 1);
+    awaitPanel("balance", "0");
+
+    type("/cv");
+    awaitBotText("❌ Недостаточно токенов. Используйте /buy", 1);
+    type("/buy");
+    WebElement pack =
+        await(
+            "the 5-token pack's card",
+            d ->
+                d.findElements(By.cssSelector(".invoice-card")).stream()
+                    .filter(
+                        c ->
+                            c.findElement(By.className("invoice-title"))
+                                .getText()
+                                .equals("Пакет: 5 токенов"))
+                    .findFirst()
+                    .orElse(null));
+    WebElement pay = pack.findElement(By.cssSelector("button.pay"));
+    assertEquals("Pay 50 ⭐", pay.getText());
+    pay.click();
+
+    awaitBotText("✅ Оплачено: +5 токенов", 1);
+    await("the button to show the payment", d -> pay.getText().equals("Paid ✓"));
+    assertEquals(
+        "You paid 50 ⭐ for «Пакет: 5 токенов»",
+        driver.findElement(By.cssSelector(".msg.service .service-text")).getText());
+    awaitPanel("balance", "5");
+    WebElement payment =
+        await(
+            "the payment in the account panel",
+            d -> d.findElement(By.cssSelector("#payments li")));
+    assertEquals("50 ⭐", payment.findElement(By.className("amount")).getText());
+    assertEquals("pack · +5 tokens", payment.findElement(By.className("reason")).getText());
+    assertEquals(1, fixture.sandbox.bot().payments(user).size());
+
+    type("/cv");
+    awaitBotText("📄 Анализ CV", 2);
+    assertEquals(
+        1, count(botTexts(), "❌ Недостаточно токенов"), "the next /cv is not refused: " + chat());
+  }
 }

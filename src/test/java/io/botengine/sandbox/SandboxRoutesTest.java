@@ -375,6 +375,41 @@ class SandboxRoutesTest {
   }
 
   @Test
+  void paysAnOfferedPackThroughTheEmulatorAndTheAccountListsThePayment() {
+    long user = users.incrementAndGet();
+    try (Feed feed = new Feed(user, null)) {
+      fixture.say(user, "/buy");
+      JsonNode invoice =
+          feed.until(e -> e.data().path("offer").path("title").asText().equals("Пакет: 5 токенов"))
+              .data();
+      String payload = invoice.path("offer").path("payload").asText();
+
+      HttpResponse<String> paid =
+          fixture.api(
+              "POST",
+              user,
+              "pay",
+              io.botengine.Json.MAPPER.createObjectNode().put("payload", payload).toString());
+
+      assertEquals(200, paid.statusCode(), paid.body());
+      JsonNode result = SandboxFixture.json(paid.body());
+      assertTrue(result.path("ok").asBoolean(), paid.body());
+      String chargeId = result.path("charge_id").asText();
+      JsonNode payment = feed.until(kind("payment")).data();
+      assertEquals(50, payment.path("stars").asInt());
+      assertEquals("Пакет: 5 токенов", payment.path("title").asText());
+      feed.until(botText("✅ Оплачено: +5 токенов"));
+      JsonNode account = fixture.account(user);
+      assertEquals(6, account.path("balance").asLong(), "the welcome token and the pack's five");
+      assertEquals(chargeId, account.path("payments").path(0).path("charge_id").asText());
+      assertEquals(5, account.path("payments").path(0).path("tokens").asLong());
+    }
+    HttpResponse<String> forged =
+        fixture.api("POST", user, "pay", "{\"payload\": \"pack:5:1:forged\"}");
+    assertEquals(404, forged.statusCode(), "only what the bot offered can be paid");
+  }
+
+  @Test
   void refusesMalformedUserIds() {
     HttpResponse<String> r =
         fixture.send(
