@@ -138,6 +138,100 @@
     return [r, bubble];
   }
 
+  /** An http(s) link a button may open, or null. */
+  function safeUrl(href) {
+    try {
+      const url = new URL(href);
+      return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // ------------------------------------------------------------------ payments in Telegram Stars
+
+  async function pay(button, offer) {
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = 'Paying…';
+    try {
+      const result = await call('POST', 'pay', { payload: offer.payload });
+      if (result.ok) {
+        button.textContent = offer.subscription ? 'Subscribed ✓' : 'Paid ✓';
+        button.classList.add('paid');
+        scheduleAccount(300);
+        return;
+      }
+      problem(result.answered
+        ? `Payment refused by the bot: ${result.error_message}`
+        : 'The bot did not answer the pre-checkout query within 10 s; nothing was paid.');
+    } catch (e) {
+      problem(`Could not pay: ${e.message}`);
+    }
+    button.textContent = label;
+    button.disabled = false;
+  }
+
+  function payButton(offer, botText) {
+    const label = `${offer.subscription ? 'Subscribe' : 'Pay'} ${offer.stars} ⭐`;
+    const b = element('button', 'pay', label);
+    b.type = 'button';
+    b.dataset.payload = offer.payload;
+    b.dataset.stars = offer.stars;
+    if (botText) {
+      b.title = botText;
+    }
+    b.addEventListener('click', () => pay(b, offer));
+    return b;
+  }
+
+  /** One inline button: pays the offer, opens a safe link, or (a callback) is shown disabled. */
+  function inlineButton(button, offer) {
+    if (button.pay && offer) {
+      return payButton(offer, button.text);
+    }
+    const url = button.url ? safeUrl(button.url) : null;
+    if (url) {
+      const a = element('a', 'inline-button', button.text);
+      a.href = url;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer nofollow';
+      return a;
+    }
+    const b = element('button', 'inline-button', button.text);
+    b.type = 'button';
+    b.disabled = true;
+    b.title = 'Only links and payments are emulated';
+    return b;
+  }
+
+  function keyboard(entry) {
+    const k = element('div', 'keyboard');
+    entry.buttons.forEach((row) => {
+      const line = element('div', 'keyboard-row');
+      row.forEach((button) => line.appendChild(inlineButton(button, entry.offer)));
+      k.appendChild(line);
+    });
+    return k;
+  }
+
+  function invoiceCard(offer) {
+    const card = element('div', 'invoice-card');
+    card.appendChild(element('div', 'invoice-title', offer.title));
+    card.appendChild(element('div', 'invoice-description', offer.description));
+    card.appendChild(element('div', 'invoice-price', `${offer.stars} ⭐`));
+    card.appendChild(payButton(offer, null));
+    return card;
+  }
+
+  function paymentText(entry) {
+    if (entry.renewal) {
+      return `Subscription «${entry.title}» renewed: ${entry.stars} ⭐`;
+    }
+    const until = entry.until ? `, until ${new Date(entry.until).toLocaleDateString()}` : '';
+    return `You paid ${entry.stars} ⭐ for «${entry.title}»${until}`;
+  }
+
   function textBlock(value, parseMode, className) {
     const block = element('div', className || 'text');
     block.appendChild(window.SandboxMarkup.render(value, parseMode));
@@ -147,7 +241,7 @@
   function append(r) {
     const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120;
     const last = messages.lastElementChild;
-    const side = r.classList.contains('user') ? 'user' : 'bot';
+    const side = ['user', 'service'].find((s) => r.classList.contains(s)) || 'bot';
     if (last && last.classList.contains('msg') && last.classList.contains(side)) {
       last.classList.remove('tail');
       r.classList.add('follows');
@@ -191,6 +285,24 @@
         const [r, bubble] = row(entry, 'bot');
         bubble.appendChild(textBlock(entry.text, entry.parseMode));
         bubble.appendChild(meta(entry, false));
+        if (entry.buttons) {
+          bubble.appendChild(keyboard(entry));
+        }
+        append(r);
+        break;
+      }
+      case 'invoice': {
+        stopTyping();
+        const [r, bubble] = row(entry, 'bot', 'invoice');
+        bubble.appendChild(invoiceCard(entry.offer));
+        bubble.appendChild(meta(entry, false));
+        append(r);
+        break;
+      }
+      case 'payment': {
+        const r = element('div', 'msg service');
+        r.dataset.seq = entry.seq;
+        r.appendChild(element('span', 'service-text', paymentText(entry)));
         append(r);
         break;
       }
@@ -210,6 +322,13 @@
         if (r) {
           r.querySelector('.text').replaceWith(textBlock(entry.text, entry.parseMode));
           r.classList.add('was-edited');
+          const old = r.querySelector('.keyboard');
+          if (old) {
+            old.remove();
+          }
+          if (entry.buttons) {
+            r.querySelector('.bubble').appendChild(keyboard(entry));
+          }
         }
         break;
       }
@@ -303,6 +422,34 @@
 
   // ------------------------------------------------------------------ account
 
+  function showPayments(list) {
+    const payments = $('payments');
+    payments.replaceChildren();
+    $('payments-title').hidden = list.length === 0;
+    list.slice(-5).reverse().forEach((p) => {
+      const li = element('li', p.refunded_at ? 'refunded' : 'paid');
+      li.title = p.charge_id || '';
+      li.appendChild(element('span', 'amount', `${p.stars} ⭐`));
+      const what = [String(p.kind || 'payment').toLowerCase()];
+      if (Number.isFinite(p.tokens)) {
+        what.push(`+${p.tokens} tokens`);
+      }
+      if (p.subscription_until) {
+        what.push(`until ${new Date(p.subscription_until).toLocaleDateString()}`);
+      }
+      if (p.renewal_cancelled) {
+        what.push('renewal cancelled');
+      }
+      if (p.refunded_at) {
+        what.push(Number.isFinite(p.tokens_taken_back)
+          ? `refunded, −${p.tokens_taken_back} tokens` : 'refunded');
+      }
+      li.appendChild(element('span', 'reason', what.join(' · ')));
+      li.appendChild(element('time', null, clock(p.at)));
+      payments.appendChild(li);
+    });
+  }
+
   function showAccount(a) {
     $('balance').textContent = a.balance;
     $('reserved').textContent = a.reserved;
@@ -326,6 +473,7 @@
       li.appendChild(element('time', null, clock(entry.at)));
       ledger.appendChild(li);
     });
+    showPayments(Array.isArray(a.payments) ? a.payments : []);
   }
 
   async function refreshAccount() {

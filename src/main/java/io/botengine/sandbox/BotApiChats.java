@@ -3,9 +3,11 @@ package io.botengine.sandbox;
 import static io.botengine.sandbox.BotApiReplies.ok;
 
 import akka.http.javadsl.model.HttpResponse;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.botengine.Json;
+import io.botengine.sandbox.BotApiEmulator.Invoice;
 import io.botengine.sandbox.BotApiEmulator.Sent;
 import io.botengine.sandbox.BotApiFiles.StoredFile;
 import io.botengine.sandbox.BotApiParams.Failure;
@@ -19,6 +21,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +55,20 @@ final class BotApiChats {
           "record_video_note",
           "upload_video_note");
 
+  private static final List<String> BUTTON_ACTIONS =
+      List.of(
+          "url",
+          "callback_data",
+          "web_app",
+          "login_url",
+          "switch_inline_query",
+          "switch_inline_query_current_chat",
+          "switch_inline_query_chosen_chat",
+          "copy_text",
+          "callback_game",
+          "pay");
+  private static final Pattern LINK = Pattern.compile("(?i)(https?|tg)://\\S+");
+
   private static final class ChatMessage {
     final boolean fromBot;
     String text;
@@ -69,15 +87,17 @@ final class BotApiChats {
   private final Object lock;
   private final BotApiFiles files;
   private final long botId;
+  private final Function<String, Invoice> links;
   private final List<Consumer<Sent>> listeners = new CopyOnWriteArrayList<>();
   private final Map<Long, Long> lastMessageIds = new HashMap<>();
   private final Map<Long, Map<Long, ChatMessage>> chats = new HashMap<>();
   private final List<Sent> sent = new ArrayList<>();
 
-  BotApiChats(Object lock, BotApiFiles files, String token) {
+  BotApiChats(Object lock, BotApiFiles files, String token, Function<String, Invoice> links) {
     this.lock = lock;
     this.files = files;
     this.botId = botIdOf(token);
+    this.links = links;
   }
 
   /** Every Sent so far, in arrival order. */
@@ -103,15 +123,33 @@ final class BotApiChats {
     String text = p.text("text");
     String parseMode = p.text("parse_mode");
     String plain = messageText(text, parseMode);
+    JsonNode keyboard = replyMarkup(p);
+    String markup = keyboard == null ? null : keyboard.toString();
+    Invoice offer = linkedInvoice(keyboard);
     ObjectNode message;
     Sent s;
     synchronized (lock) {
       requireChat(chatId);
       long id = nextMessageId(chatId);
-      chats.get(chatId).put(id, new ChatMessage(true, text, parseMode, p.text("reply_markup")));
+      chats.get(chatId).put(id, new ChatMessage(true, text, parseMode, markup));
       message = botMessage(chatId, id);
       message.put("text", plain);
-      s = new Sent(id, "sendMessage", chatId, text, parseMode, null, null, null, Instant.now());
+      if (keyboard != null) {
+        message.set("reply_markup", keyboard);
+      }
+      s =
+          new Sent(
+              id,
+              "sendMessage",
+              chatId,
+              text,
+              parseMode,
+              null,
+              null,
+              null,
+              Instant.now(),
+              markup,
+              offer == null ? null : offer.offeredTo(chatId, id, Instant.now()));
       record(s);
     }
     announce(s);
@@ -127,6 +165,8 @@ final class BotApiChats {
         && plainCaption.codePointCount(0, plainCaption.length()) > MAX_CAPTION) {
       throw Failure.badRequest("message caption is too long");
     }
+    JsonNode keyboard = replyMarkup(p);
+    String replyMarkup = keyboard == null ? null : keyboard.toString();
     FilePart part = p.file("document");
     String fileName;
     String mimeType;
@@ -160,7 +200,7 @@ final class BotApiChats {
       requireChat(chatId);
       StoredFile file = files.store(fileName, mimeType, bytes, bytes.length, "documents");
       long id = nextMessageId(chatId);
-      chats.get(chatId).put(id, new ChatMessage(true, null, null, p.text("reply_markup")));
+      chats.get(chatId).put(id, new ChatMessage(true, null, null, replyMarkup));
       message = botMessage(chatId, id);
       message.set("document", BotApiFiles.documentJson(file));
       if (plainCaption != null && !plainCaption.isEmpty()) {
@@ -168,7 +208,17 @@ final class BotApiChats {
       }
       s =
           new Sent(
-              id, "sendDocument", chatId, null, parseMode, fileName, bytes, caption, Instant.now());
+              id,
+              "sendDocument",
+              chatId,
+              null,
+              parseMode,
+              fileName,
+              bytes,
+              caption,
+              Instant.now(),
+              replyMarkup,
+              null);
       record(s);
     }
     announce(s);
@@ -183,7 +233,8 @@ final class BotApiChats {
     long messageId = p.longValue("message_id", 0);
     String text = p.text("text");
     String parseMode = p.text("parse_mode");
-    String replyMarkup = p.text("reply_markup");
+    JsonNode keyboard = replyMarkup(p);
+    String replyMarkup = keyboard == null ? null : keyboard.toString();
     String plain = messageText(text, parseMode);
     ObjectNode message;
     Sent s;
@@ -222,7 +273,9 @@ final class BotApiChats {
               null,
               null,
               null,
-              Instant.now());
+              Instant.now(),
+              replyMarkup,
+              null);
       record(s);
     }
     announce(s);
@@ -240,7 +293,19 @@ final class BotApiChats {
         throw Failure.badRequest("message to delete not found");
       }
       current.deleted = true;
-      s = new Sent(messageId, "deleteMessage", chatId, null, null, null, null, null, Instant.now());
+      s =
+          new Sent(
+              messageId,
+              "deleteMessage",
+              chatId,
+              null,
+              null,
+              null,
+              null,
+              null,
+              Instant.now(),
+              null,
+              null);
       record(s);
     }
     announce(s);
@@ -256,11 +321,127 @@ final class BotApiChats {
     Sent s;
     synchronized (lock) {
       requireChat(chatId);
-      s = new Sent(0, "sendChatAction", chatId, action, null, null, null, null, Instant.now());
+      s =
+          new Sent(
+              0,
+              "sendChatAction",
+              chatId,
+              action,
+              null,
+              null,
+              null,
+              null,
+              Instant.now(),
+              null,
+              null);
       record(s);
     }
     announce(s);
     return ok(BooleanNode.TRUE);
+  }
+
+  /**
+   * sendInvoice, once the payments section has checked the invoice: the message showing {@code
+   * offer} ({@code invoice}: its Bot API object) in the chat of {@code p}'s chat_id.
+   */
+  HttpResponse sendInvoice(BotApiParams p, Invoice offer, ObjectNode invoice) {
+    long chatId = chatId(p);
+    JsonNode keyboard = replyMarkup(p);
+    if (keyboard != null && !keyboard.has("inline_keyboard")) {
+      throw Failure.badRequest("REPLY_MARKUP_INVALID: an invoice takes an inline keyboard only");
+    }
+    String markup = keyboard == null ? null : keyboard.toString();
+    ObjectNode message;
+    Sent s;
+    synchronized (lock) {
+      requireChat(chatId);
+      long id = nextMessageId(chatId);
+      chats.get(chatId).put(id, new ChatMessage(true, null, null, markup));
+      message = botMessage(chatId, id);
+      message.set("invoice", invoice);
+      if (keyboard != null) {
+        message.set("reply_markup", keyboard);
+      }
+      Instant now = Instant.now();
+      s =
+          new Sent(
+              id,
+              "sendInvoice",
+              chatId,
+              null,
+              null,
+              null,
+              null,
+              null,
+              now,
+              markup,
+              offer.offeredTo(chatId, id, now));
+      record(s);
+    }
+    announce(s);
+    return ok(message);
+  }
+
+  /**
+   * The reply_markup of a call, or null; 400 for what Telegram would not parse: anything but an
+   * object, an inline keyboard that is not rows of buttons with a text and an action.
+   */
+  private static JsonNode replyMarkup(BotApiParams p) {
+    JsonNode markup = p.json("reply_markup");
+    if (markup == null) {
+      return null;
+    }
+    if (!markup.isObject()) {
+      throw Failure.badRequest("can't parse reply keyboard markup JSON object");
+    }
+    JsonNode rows = markup.get("inline_keyboard");
+    if (rows == null) {
+      return markup;
+    }
+    if (!rows.isArray()) {
+      throw Failure.badRequest(
+          "field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array");
+    }
+    for (JsonNode row : rows) {
+      if (!row.isArray()) {
+        throw Failure.badRequest(
+            "can't parse inline keyboard button: InlineKeyboardButton row must be an Array");
+      }
+      for (JsonNode button : row) {
+        if (!button.isObject() || button.path("text").asText("").isEmpty()) {
+          throw Failure.badRequest("can't parse inline keyboard button: Text must be non-empty");
+        }
+        boolean action = false;
+        for (String kind : BUTTON_ACTIONS) {
+          action |= button.hasNonNull(kind);
+        }
+        if (!action) {
+          throw Failure.badRequest(
+              "can't parse inline keyboard button: Text buttons are unallowed in the inline"
+                  + " keyboard");
+        }
+        if (button.hasNonNull("url") && !LINK.matcher(button.get("url").asText()).matches()) {
+          throw Failure.badRequest("BUTTON_URL_INVALID");
+        }
+      }
+    }
+    return markup;
+  }
+
+  /** The invoice behind the first inline URL button that is one of the emulator's links. */
+  private Invoice linkedInvoice(JsonNode markup) {
+    if (markup == null) {
+      return null;
+    }
+    for (JsonNode row : markup.path("inline_keyboard")) {
+      for (JsonNode button : row) {
+        Invoice invoice = links.apply(button.path("url").asText(""));
+        if (invoice != null) {
+          return invoice;
+        }
+      }
+    }
+    return null;
   }
 
   private static long botIdOf(String token) {

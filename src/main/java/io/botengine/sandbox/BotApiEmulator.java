@@ -54,10 +54,11 @@ import org.slf4j.LoggerFactory;
  * <p>This class is the emulator's face (what tests and the sandbox call) and its HTTP dispatch,
  * with the bot's commands; its sections live beside it: {@link BotApiUpdates} (updates, long
  * polling, webhook), {@link BotApiChats} (messages and the record of what the bot sent), {@link
- * BotApiFiles} (files) and {@link BotApiReplies} (the answer envelope). All share one lock; HTTP
- * handlers never block (long polls are futures completed on arrival of an update or by the actor
- * system's scheduler). Only {@link #start}, {@link #awaitSent} and {@link #close} block their
- * caller, and are meant for test and main threads.
+ * BotApiFiles} (files), {@link BotApiPayments} (payments in Telegram Stars) and {@link
+ * BotApiReplies} (the answer envelope). All share one lock; HTTP handlers never block (long polls
+ * and payments waiting for the bot's answer are futures completed by a later call or by the actor
+ * system's scheduler). Only {@link #start}, {@link #awaitSent}, {@link #pay} and {@link #close}
+ * block their caller, and are meant for test and main threads.
  */
 public final class BotApiEmulator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BotApiEmulator.class);
@@ -85,15 +86,23 @@ public final class BotApiEmulator implements AutoCloseable {
               "sendChatAction",
               "setMyCommands",
               "getMyCommands",
-              "deleteMyCommands")
+              "deleteMyCommands",
+              "sendInvoice",
+              "createInvoiceLink",
+              "answerPreCheckoutQuery",
+              "refundStarPayment",
+              "editUserStarSubscription")
           .stream()
           .collect(Collectors.toUnmodifiableMap(m -> m.toLowerCase(Locale.ROOT), m -> m));
 
   /**
    * One successful bot call that changed a chat. {@code method} is sendMessage, sendDocument,
-   * editMessageText, deleteMessage or sendChatAction; {@code messageId} is the message sent, edited
-   * or deleted (0 for sendChatAction, whose action is in {@code text}); {@code text} and {@code
-   * caption} are as the bot sent them, markup included.
+   * sendInvoice, editMessageText, deleteMessage or sendChatAction; {@code messageId} is the message
+   * sent, edited or deleted (0 for sendChatAction, whose action is in {@code text}); {@code text}
+   * and {@code caption} are as the bot sent them, markup included; {@code replyMarkup} is the
+   * reply_markup JSON as sent (or null); {@code invoice} is what the message offers: the invoice of
+   * a sendInvoice, or the invoice behind the first inline button that links to one of this
+   * emulator's invoice links (else null).
    */
   public record Sent(
       long messageId,
@@ -104,7 +113,9 @@ public final class BotApiEmulator implements AutoCloseable {
       String fileName,
       byte[] document,
       String caption,
-      Instant at) {
+      Instant at,
+      String replyMarkup,
+      Invoice invoice) {
     @Override
     public String toString() {
       StringBuilder s = new StringBuilder(method).append('#').append(messageId);
@@ -121,6 +132,10 @@ public final class BotApiEmulator implements AutoCloseable {
       if (caption != null) {
         s.append(", caption=").append(abbreviate(caption));
       }
+      if (invoice != null) {
+        s.append(", invoice=").append(invoice.payload()).append(' ').append(invoice.stars());
+        s.append(" XTR");
+      }
       return s.append(')').toString();
     }
 
@@ -130,12 +145,72 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
+  /**
+   * An offer the bot made to a user in Telegram Stars: a sendInvoice message ({@code link} null),
+   * or a message whose inline button links to an invoice made by createInvoiceLink ({@code link}
+   * set; {@code subscription} when the link was made with a subscription_period). {@code stars} is
+   * the one price's amount.
+   */
+  public record Invoice(
+      long userId,
+      long messageId,
+      String title,
+      String description,
+      String payload,
+      int stars,
+      boolean subscription,
+      String link,
+      Instant at) {
+    /** This offer as shown to {@code userId} in message {@code messageId}. */
+    Invoice offeredTo(long userId, long messageId, Instant at) {
+      return new Invoice(
+          userId, messageId, title, description, payload, stars, subscription, link, at);
+    }
+  }
+
+  /**
+   * What became of a payment the test side started. {@code ok}: the successful_payment was
+   * delivered as update {@code updateId} with charge {@code chargeId}. Otherwise nothing was paid:
+   * the bot refused with {@code errorMessage}, or did not answer the pre_checkout_query in time
+   * ({@code answered} false).
+   */
+  public record PaymentResult(
+      boolean ok, String errorMessage, String chargeId, long updateId, boolean answered) {}
+
+  /**
+   * A successful payment delivered to the bot: the first of a pack or subscription, a renewal, or
+   * one delivered again ({@code redelivered}). {@code subscriptionExpiration} is null for packs.
+   */
+  public record Payment(
+      long userId,
+      String chargeId,
+      String payload,
+      String title,
+      int stars,
+      boolean subscription,
+      Instant subscriptionExpiration,
+      boolean recurring,
+      boolean firstRecurring,
+      boolean redelivered,
+      Instant at) {}
+
+  /** The bot's answerPreCheckoutQuery, as accepted (an answer too late is refused, not kept). */
+  public record PreCheckoutAnswer(
+      String queryId, long userId, String payload, boolean ok, String errorMessage, Instant at) {}
+
+  /** A refundStarPayment the bot made and the emulator accepted. */
+  public record Refund(long userId, String chargeId, String payload, int stars, Instant at) {}
+
+  /** An editUserStarSubscription the bot made and the emulator accepted. */
+  public record SubscriptionEdit(long userId, String chargeId, boolean canceled, Instant at) {}
+
   private final ActorSystem<?> system;
   private final String token;
   private final Object lock = new Object();
   private final BotApiFiles files;
   private final BotApiChats chats;
   private final BotApiUpdates updates;
+  private final BotApiPayments payments;
   private volatile ServerBinding binding;
 
   private final List<String> callLog = new ArrayList<>();
@@ -147,8 +222,9 @@ public final class BotApiEmulator implements AutoCloseable {
     this.system = system;
     this.token = Objects.requireNonNull(token, "token");
     this.files = new BotApiFiles(lock, token);
-    this.chats = new BotApiChats(lock, files, token);
+    this.chats = new BotApiChats(lock, files, token, this::linkedInvoice);
     this.updates = new BotApiUpdates(lock, system, chats);
+    this.payments = new BotApiPayments(lock, system, chats, updates);
   }
 
   /** Binds on host:port (port 0: any free port); blocks the calling thread until bound. */
@@ -398,9 +474,120 @@ public final class BotApiEmulator implements AutoCloseable {
     return downloadsReceived.get();
   }
 
+  // ---------------------------------------------------------------- payments in Telegram Stars
+
+  /**
+   * What the bot offered the user, in order: invoices sent with sendInvoice and messages whose
+   * inline button links to an invoice made by createInvoiceLink (subscriptions among them).
+   */
+  public List<Invoice> invoices(long userId) {
+    return payments.invoices(userId);
+  }
+
+  /** The last invoice with this payload offered to the user; IllegalArgumentException if none. */
+  public Invoice invoice(long userId, String payload) {
+    return payments.invoice(userId, payload);
+  }
+
+  /**
+   * The user pays the invoice, as Telegram does it: a pre_checkout_query goes to the bot; when the
+   * bot answers ok within {@link #preCheckoutTimeout} the Stars are taken and a successful_payment
+   * message delivered (a fresh charge id; a subscription: expiring in 30 days, is_recurring and
+   * is_first_recurring true). Refused or unanswered: nothing is paid. The invoice may be one the
+   * bot offered another user (as a forwarded invoice). Never blocks.
+   */
+  public CompletionStage<PaymentResult> payAsync(long userId, Invoice invoice) {
+    return payments.pay(userId, invoice);
+  }
+
+  /** {@link #payAsync} of the last invoice with this payload offered to the user. */
+  public CompletionStage<PaymentResult> payAsync(long userId, String payload) {
+    return payments.pay(userId, payments.invoice(userId, payload));
+  }
+
+  /** {@link #payAsync}, waiting (blocking, for tests) for the outcome. */
+  public PaymentResult pay(long userId, Invoice invoice) {
+    return await(payAsync(userId, invoice));
+  }
+
+  /** {@link #payAsync} of the last invoice with this payload, waiting for the outcome. */
+  public PaymentResult pay(long userId, String payload) {
+    return await(payAsync(userId, payload));
+  }
+
+  private PaymentResult await(CompletionStage<PaymentResult> result) {
+    Duration limit = payments.preCheckoutTimeout().plusSeconds(10);
+    try {
+      return result.toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("Interrupted while paying", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new AssertionError("The payment had no outcome within " + limit, e);
+    }
+  }
+
+  /** How long a payment waits for the bot's answerPreCheckoutQuery: 10 s, as Telegram. */
+  public Duration preCheckoutTimeout() {
+    return payments.preCheckoutTimeout();
+  }
+
+  /** Changes how long payments started from now on wait for the bot's answer. */
+  public void preCheckoutTimeout(Duration timeout) {
+    payments.preCheckoutTimeout(timeout);
+  }
+
+  /**
+   * The next period of the subscription that {@code chargeId} (any of its payments) paid, as
+   * Telegram renews it: no pre-checkout; a new charge id, expiration 30 days after the last one,
+   * is_recurring true, is_first_recurring false. IllegalStateException once the bot canceled it.
+   */
+  public PaymentResult renewSubscription(long userId, String chargeId) {
+    return payments.renew(userId, chargeId);
+  }
+
+  /** The successful_payment of {@code chargeId} delivered again, as a new update; its update_id. */
+  public long redeliverPayment(long userId, String chargeId) {
+    return payments.redeliver(userId, chargeId);
+  }
+
+  /**
+   * A refund made outside the bot (the user's dispute, Telegram's support): the charge is refunded
+   * (the bot can refund it no more) and a refunded_payment message delivered; its update_id.
+   */
+  public long refundByTelegram(long userId, String chargeId) {
+    return payments.refundByTelegram(userId, chargeId);
+  }
+
+  /** Every successful payment delivered to the user's bot, in order, deliveries again included. */
+  public List<Payment> payments(long userId) {
+    return payments.payments(userId);
+  }
+
+  /** Calls the listener for each successful payment before it is delivered; must not block. */
+  public void onPayment(Consumer<Payment> listener) {
+    payments.onPayment(listener);
+  }
+
+  /** The bot's accepted answerPreCheckoutQuery calls, in order. */
+  public List<PreCheckoutAnswer> preCheckoutAnswers() {
+    return payments.preCheckoutAnswers();
+  }
+
+  /** The bot's accepted refundStarPayment calls, in order. */
+  public List<Refund> refunds() {
+    return payments.refunds();
+  }
+
+  /** The bot's accepted editUserStarSubscription calls, in order. */
+  public List<SubscriptionEdit> subscriptionEdits() {
+    return payments.subscriptionEdits();
+  }
+
   /** Answers pending long polls, stops webhook delivery and unbinds; blocks up to a few seconds. */
   @Override
   public void close() {
+    payments.close();
     if (!updates.close()) {
       return;
     }
@@ -509,6 +696,16 @@ public final class BotApiEmulator implements AutoCloseable {
         return done(getMyCommands());
       case "deleteMyCommands":
         return done(deleteMyCommands());
+      case "sendInvoice":
+        return done(payments.sendInvoice(p));
+      case "createInvoiceLink":
+        return done(payments.createInvoiceLink(p));
+      case "answerPreCheckoutQuery":
+        return done(payments.answerPreCheckoutQuery(p));
+      case "refundStarPayment":
+        return done(payments.refundStarPayment(p));
+      case "editUserStarSubscription":
+        return done(payments.editUserStarSubscription(p));
       default:
         return done(failure(404, "Not Found", null));
     }
@@ -550,6 +747,11 @@ public final class BotApiEmulator implements AutoCloseable {
       myCommands = List.of();
     }
     return ok(BooleanNode.TRUE);
+  }
+
+  /** The invoice behind one of this emulator's invoice links, or null (for the chats). */
+  private Invoice linkedInvoice(String url) {
+    return payments.linked(url);
   }
 
   private static String canonical(String method) {

@@ -193,24 +193,13 @@ final class BotApiUpdates {
       long messageId = chats.nextMessageId(chatId);
       ObjectNode message = Json.MAPPER.createObjectNode();
       message.put("message_id", messageId);
-      ObjectNode from = message.putObject("from");
-      from.put("id", userId);
-      from.put("is_bot", false);
-      from.put("first_name", "User " + userId);
-      if (languageCode != null) {
-        from.put("language_code", languageCode);
-      }
+      message.set("from", user(userId, languageCode));
       message.set("chat", chatId == userId ? chats.privateChat(userId) : groupChat(chatId));
       message.put("date", Instant.now().getEpochSecond());
       content.accept(message);
-      updateId = nextUpdateId++;
-      ObjectNode update = Json.MAPPER.createObjectNode();
-      update.put("update_id", updateId);
-      update.set("message", message);
-      updates.put(updateId, update);
       String text = message.hasNonNull("text") ? message.get("text").asText() : null;
       chats.userWrote(chatId, messageId, text);
-      pending.add(new Pending(updateId, update, false));
+      updateId = queue("message", message);
       wake = wakeWaiter();
     }
     deliver(wake);
@@ -223,6 +212,41 @@ final class BotApiUpdates {
     chat.put("title", "Group " + chatId);
     chat.put("type", "supergroup");
     return chat;
+  }
+
+  /** Queues an update that is not a message, e.g. a pre_checkout_query; returns its update_id. */
+  long inject(String kind, ObjectNode value) {
+    Wake wake;
+    long updateId;
+    synchronized (lock) {
+      updateId = queue(kind, value);
+      wake = wakeWaiter();
+    }
+    deliver(wake);
+    return updateId;
+  }
+
+  /** A user as updates show them (a message's or a query's {@code from}). */
+  ObjectNode user(long userId, String languageCode) {
+    ObjectNode from = Json.MAPPER.createObjectNode();
+    from.put("id", userId);
+    from.put("is_bot", false);
+    from.put("first_name", "User " + userId);
+    if (languageCode != null) {
+      from.put("language_code", languageCode);
+    }
+    return from;
+  }
+
+  /** Holds lock. */
+  private long queue(String kind, ObjectNode value) {
+    long updateId = nextUpdateId++;
+    ObjectNode update = Json.MAPPER.createObjectNode();
+    update.put("update_id", updateId);
+    update.set(kind, value);
+    updates.put(updateId, update);
+    pending.add(new Pending(updateId, update, false));
+    return updateId;
   }
 
   // ---------------------------------------------------------------- long polling

@@ -6,9 +6,14 @@ import akka.stream.BoundedSourceQueue;
 import akka.stream.Materializer;
 import akka.stream.QueueOfferResult;
 import akka.stream.javadsl.Source;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.botengine.Json;
+import io.botengine.sandbox.BotApiEmulator.Invoice;
+import io.botengine.sandbox.BotApiEmulator.Payment;
 import io.botengine.sandbox.BotApiEmulator.Sent;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,8 +27,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * What each sandbox chat shows, in order, for the chat page: the user's own messages (added by the
- * page's API before they reach the Bot API emulator) and every bot call the emulator recorded (fed
- * by {@link BotApiEmulator#onSent}). Each entry gets a sequence number per chat; a page subscribes
+ * page's API before they reach the Bot API emulator), every bot call the emulator recorded (fed
+ * by {@link BotApiEmulator#onSent}) and the user's payments (fed by {@link
+ * BotApiEmulator#onPayment}). Each entry gets a sequence number per chat; a page subscribes
  * after the last number it saw and gets the rest of the history, then every new entry live, with no
  * gap and no repeat.
  *
@@ -64,7 +70,11 @@ final class ChatFeed {
     return epoch;
   }
 
-  /** Records a bot call; other calls than those that change a chat are ignored. */
+  /**
+   * Records a bot call; other calls than those that change a chat are ignored. A message's inline
+   * keyboard goes along as {@code buttons} (rows of {text, url?, pay?}; {@code pay}: the button
+   * opens the invoice the message offers, described in {@code offer}).
+   */
   void botSent(Sent s) {
     ObjectNode n = Json.MAPPER.createObjectNode();
     switch (s.method()) {
@@ -74,6 +84,7 @@ final class ChatFeed {
               .put("fileName", s.fileName())
               .put("size", s.document().length)
               .put("caption", s.caption());
+      case "sendInvoice" -> n.put("kind", "invoice");
       case "editMessageText" -> n.put("kind", "edit").put("text", s.text());
       case "deleteMessage" -> n.put("kind", "delete");
       case "sendChatAction" -> n.put("kind", "action").put("action", s.text());
@@ -82,7 +93,69 @@ final class ChatFeed {
       }
     }
     n.put("messageId", s.messageId()).put("parseMode", s.parseMode());
+    Invoice invoice = s.invoice();
+    if (invoice != null) {
+      n.putObject("offer")
+          .put("title", invoice.title())
+          .put("description", invoice.description())
+          .put("payload", invoice.payload())
+          .put("stars", invoice.stars())
+          .put("subscription", invoice.subscription());
+    }
+    ArrayNode buttons = buttons(s.replyMarkup(), invoice);
+    if (buttons != null) {
+      n.set("buttons", buttons);
+    }
     publish(s.chatId(), n, s.at());
+  }
+
+  /** The inline keyboard of a reply_markup as the page draws it, or null if it has none. */
+  private static ArrayNode buttons(String replyMarkup, Invoice invoice) {
+    if (replyMarkup == null) {
+      return null;
+    }
+    JsonNode rows;
+    try {
+      rows = Json.MAPPER.readTree(replyMarkup).path("inline_keyboard");
+    } catch (IOException e) {
+      return null;
+    }
+    if (!rows.isArray() || rows.isEmpty()) {
+      return null;
+    }
+    ArrayNode drawn = Json.MAPPER.createArrayNode();
+    for (JsonNode row : rows) {
+      ArrayNode line = drawn.addArray();
+      for (JsonNode button : row) {
+        ObjectNode b = line.addObject().put("text", button.path("text").asText(""));
+        if (button.hasNonNull("url")) {
+          String url = button.get("url").asText();
+          b.put("url", url);
+          if (invoice != null && url.equals(invoice.link())) {
+            b.put("pay", true);
+          }
+        }
+      }
+    }
+    return drawn;
+  }
+
+  /** Records a payment the user made (a first payment or a renewal; not one delivered again). */
+  void userPaid(Payment p) {
+    if (p.redelivered()) {
+      return;
+    }
+    ObjectNode n =
+        Json.MAPPER.createObjectNode()
+            .put("kind", "payment")
+            .put("title", p.title())
+            .put("stars", p.stars())
+            .put("subscription", p.subscription())
+            .put("renewal", p.subscription() && !p.firstRecurring());
+    if (p.subscriptionExpiration() != null) {
+      n.put("until", p.subscriptionExpiration().toEpochMilli());
+    }
+    publish(p.userId(), n, p.at());
   }
 
   /** Records a text the user typed on the page. */

@@ -59,6 +59,7 @@ public final class Sandbox implements AutoCloseable {
     runner.nextScenario(DEFAULT_SCENARIO);
     ChatFeed feed = new ChatFeed();
     bot.onSent(feed::botSent);
+    bot.onPayment(feed::userPaid);
     // The sandbox API has no login: it listens on loopback unless HTTP_HOST says otherwise.
     String host = System.getenv("HTTP_HOST") == null ? "127.0.0.1" : config.getString("bot.http.host");
     Config engineConfig =

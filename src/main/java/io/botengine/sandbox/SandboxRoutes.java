@@ -45,10 +45,11 @@ import java.util.function.Function;
 /**
  * The sandbox chat page and its API, served on the engine's HTTP port: the page at {@code /}, its
  * assets under {@code /sandbox/}, and under {@code /sandbox/api/users/{id}/} what the page does as
- * that user: send a text or a file (through the Bot API emulator, as if from Telegram), follow the
- * chat live (SSE, resumable with {@code Last-Event-ID}), download the bot's documents, read and
- * change the account (through the user's sharded actor), and choose the Runner scenario of the
- * user's next jobs. Every call that changes something must come from the page itself ({@link
+ * that user: send a text or a file (through the Bot API emulator, as if from Telegram), pay an
+ * invoice the bot offered in Telegram Stars (the emulator plays Telegram's part), follow the chat
+ * live (SSE, resumable with {@code Last-Event-ID}), download the bot's documents, read and change
+ * the account (through the user's sharded actor), and choose the Runner scenario of the user's
+ * next jobs. Every call that changes something must come from the page itself ({@link
  * SameOrigin}), 403 otherwise. Nothing here blocks: the emulators' calls are in-memory and the user
  * actor is asked.
  */
@@ -155,7 +156,8 @@ final class SandboxRoutes extends AllDirectives {
         path("credit", () -> post(() -> body(b -> credit(user, b)))),
         path("block", () -> post(() -> account(user, r -> new UserEntity.SetBlocked(true, r)))),
         path("unblock", () -> post(() -> account(user, r -> new UserEntity.SetBlocked(false, r)))),
-        path("scenario", () -> post(() -> body(b -> scenario(user, b)))));
+        path("scenario", () -> post(() -> body(b -> scenario(user, b)))),
+        path("pay", () -> post(() -> body(b -> pay(user, b)))));
   }
 
   // ---------------------------------------------------------------- chat
@@ -272,6 +274,40 @@ final class SandboxRoutes extends AllDirectives {
             .addHeader(
                 ContentDisposition.create(
                     ContentDispositionTypes.ATTACHMENT, Map.of("filename", name))));
+  }
+
+  // ---------------------------------------------------------------- payments
+
+  /**
+   * The user pays the last invoice with this payload the bot offered them, through the Bot API
+   * emulator as Telegram would: answers once the bot answered the pre-checkout (at most 10 s).
+   */
+  private Route pay(long user, JsonNode body) {
+    String payload = text(body, "payload");
+    if (payload == null || payload.isEmpty() || payload.length() > 128) {
+      return error(StatusCodes.BAD_REQUEST, "payload must be the invoice's, 1-128 characters");
+    }
+    CompletionStage<BotApiEmulator.PaymentResult> paying;
+    try {
+      paying = bot.payAsync(user, payload);
+    } catch (IllegalArgumentException e) {
+      return error(StatusCodes.NOT_FOUND, "the bot offered this user no such invoice");
+    }
+    return onComplete(
+        paying,
+        result -> {
+          if (result.isFailure()) {
+            return error(StatusCodes.SERVICE_UNAVAILABLE, "the payment could not be made");
+          }
+          BotApiEmulator.PaymentResult r = result.get();
+          ObjectNode view =
+              Json.MAPPER.createObjectNode()
+                  .put("ok", r.ok())
+                  .put("answered", r.answered())
+                  .put("error_message", r.errorMessage())
+                  .put("charge_id", r.chargeId());
+          return json(StatusCodes.OK, view);
+        });
   }
 
   // ---------------------------------------------------------------- account

@@ -433,4 +433,110 @@ class SandboxPageTest {
     assertNotEquals(user, userId(), "another tab is another user");
     assertTrue(driver.findElements(By.cssSelector("#messages .msg")).isEmpty(), chat().toString());
   }
+
+  @Test
+  void showsInvoicesAsCardsAndSubscriptionOffersWithTheirStarsButtons() {
+    long user = userId();
+    type("/balance");
+    awaitBotText("💰", 1);
+    fixture.asBot(
+        "sendInvoice",
+        Map.of(
+            "chat_id", user,
+            "title", "20 токенов",
+            "description", "<img src=x onerror=\"window.pwned = 3\"> пакет",
+            "payload", "pack:20",
+            "currency", "XTR",
+            "prices", List.of(Map.of("label", "Токены", "amount", 180))));
+    String link =
+        fixture
+            .asBot(
+                "createInvoiceLink",
+                Map.of(
+                    "title", "Подписка",
+                    "description", "Месяц",
+                    "payload", "sub:monthly",
+                    "currency", "XTR",
+                    "prices", List.of(Map.of("label", "Месяц", "amount", 100)),
+                    "subscription_period", 2_592_000))
+            .asText();
+    fixture.asBot(
+        "sendMessage",
+        Map.of(
+            "chat_id", user,
+            "text", "Подписка на месяц",
+            "reply_markup",
+                Map.of(
+                    "inline_keyboard",
+                    List.of(
+                        List.of(
+                            Map.of("text", "Оформить", "url", link),
+                            Map.of("text", "Канал", "url", "tg://resolve?domain=x"))))));
+
+    WebElement card =
+        await("the invoice card", d -> d.findElement(By.cssSelector(".invoice-card")));
+    assertEquals("20 токенов", card.findElement(By.className("invoice-title")).getText());
+    assertEquals(
+        "<img src=x onerror=\"window.pwned = 3\"> пакет",
+        card.findElement(By.className("invoice-description")).getText());
+    assertEquals("Pay 180 ⭐", card.findElement(By.cssSelector("button.pay")).getText());
+    WebElement subscribe =
+        await(
+            "the subscription offer's button",
+            d -> d.findElement(By.cssSelector(".msg.bot .keyboard button.pay")));
+    assertEquals("Subscribe 100 ⭐", subscribe.getText());
+    WebElement terms = driver.findElement(By.cssSelector(".keyboard .inline-button"));
+    assertEquals("Канал", terms.getText());
+    assertEquals(null, terms.getDomAttribute("href"), "only http(s) buttons open from the page");
+    assertTrue(driver.findElements(By.cssSelector("#messages img")).isEmpty());
+    assertEquals(null, ((JavascriptExecutor) driver).executeScript("return window.pwned ?? null"));
+  }
+
+  @Test
+  void aNewcomerOutOfTokensBuysAPackWithStarsAndRunsTheNextAnalysis() throws IOException {
+    long user = userId();
+    type("/cv");
+    awaitBotText("📄 Анализ CV", 1);
+    attach(cv("cv-welcome.txt"));
+    awaitBotText("✅ Анализ завершён!", 1);
+    awaitPanel("balance", "0");
+
+    type("/cv");
+    awaitBotText("❌ Недостаточно токенов. Используйте /buy", 1);
+    type("/buy");
+    WebElement pack =
+        await(
+            "the 5-token pack's card",
+            d ->
+                d.findElements(By.cssSelector(".invoice-card")).stream()
+                    .filter(
+                        c ->
+                            c.findElement(By.className("invoice-title"))
+                                .getText()
+                                .equals("Пакет: 5 токенов"))
+                    .findFirst()
+                    .orElse(null));
+    WebElement pay = pack.findElement(By.cssSelector("button.pay"));
+    assertEquals("Pay 50 ⭐", pay.getText());
+    pay.click();
+
+    awaitBotText("✅ Оплачено: +5 токенов", 1);
+    await("the button to show the payment", d -> pay.getText().equals("Paid ✓"));
+    assertEquals(
+        "You paid 50 ⭐ for «Пакет: 5 токенов»",
+        driver.findElement(By.cssSelector(".msg.service .service-text")).getText());
+    awaitPanel("balance", "5");
+    WebElement payment =
+        await(
+            "the payment in the account panel",
+            d -> d.findElement(By.cssSelector("#payments li")));
+    assertEquals("50 ⭐", payment.findElement(By.className("amount")).getText());
+    assertEquals("pack · +5 tokens", payment.findElement(By.className("reason")).getText());
+    assertEquals(1, fixture.sandbox.bot().payments(user).size());
+
+    type("/cv");
+    awaitBotText("📄 Анализ CV", 2);
+    assertEquals(
+        1, count(botTexts(), "❌ Недостаточно токенов"), "the next /cv is not refused: " + chat());
+  }
 }

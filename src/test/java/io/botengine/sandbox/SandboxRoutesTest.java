@@ -1,6 +1,7 @@
 package io.botengine.sandbox;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -304,6 +307,106 @@ class SandboxRoutesTest {
       feed.until(botText("❌ Ошибка обработки файла"));
     }
     assertEquals(0, fixture.account(user).path("reserved").asLong());
+  }
+
+  private static Predicate<Event> kind(String kind) {
+    return e -> kind.equals(e.data().path("kind").asText());
+  }
+
+  @Test
+  void showsInvoicesAndSubscriptionOffersWithTheirPayButtons() {
+    long user = users.incrementAndGet();
+    fixture.say(user, "/balance");
+    try (Feed feed = new Feed(user, null)) {
+      fixture.asBot(
+          "sendInvoice",
+          Map.of(
+              "chat_id", user,
+              "title", "5 токенов",
+              "description", "Пакет <b>токенов</b>",
+              "payload", "pack:5",
+              "currency", "XTR",
+              "prices", List.of(Map.of("label", "Токены", "amount", 50))));
+      JsonNode invoice = feed.until(kind("invoice")).data();
+      assertEquals("5 токенов", invoice.path("offer").path("title").asText());
+      assertEquals("Пакет <b>токенов</b>", invoice.path("offer").path("description").asText());
+      assertEquals("pack:5", invoice.path("offer").path("payload").asText());
+      assertEquals(50, invoice.path("offer").path("stars").asInt());
+      assertFalse(invoice.path("offer").path("subscription").asBoolean());
+
+      String link =
+          fixture
+              .asBot(
+                  "createInvoiceLink",
+                  Map.of(
+                      "title", "Подписка",
+                      "description", "Месяц",
+                      "payload", "sub:monthly",
+                      "currency", "XTR",
+                      "prices", List.of(Map.of("label", "Месяц", "amount", 100)),
+                      "subscription_period", 2_592_000))
+              .asText();
+      fixture.asBot(
+          "sendMessage",
+          Map.of(
+              "chat_id", user,
+              "text", "Подписка на месяц",
+              "reply_markup",
+                  Map.of(
+                      "inline_keyboard",
+                      List.of(
+                          List.of(
+                              Map.of("text", "Оформить", "url", link),
+                              Map.of("text", "Условия", "url", "https://example.com/terms"))))));
+      JsonNode offer = feed.until(e -> e.data().has("buttons")).data();
+      assertEquals("message", offer.path("kind").asText());
+      assertTrue(offer.path("offer").path("subscription").asBoolean());
+      assertEquals(100, offer.path("offer").path("stars").asInt());
+      JsonNode buttons = offer.path("buttons").path(0);
+      assertEquals("Оформить", buttons.path(0).path("text").asText());
+      assertTrue(buttons.path(0).path("pay").asBoolean());
+      assertEquals("https://example.com/terms", buttons.path(1).path("url").asText());
+      assertFalse(buttons.path(1).has("pay"), "a link elsewhere pays nothing");
+    }
+    HttpResponse<String> unknown =
+        fixture.api("POST", user, "pay", "{\"payload\": \"pack:999\"}");
+    assertEquals(404, unknown.statusCode(), unknown.body());
+    assertEquals(400, fixture.api("POST", user, "pay", "{}").statusCode());
+  }
+
+  @Test
+  void paysAnOfferedPackThroughTheEmulatorAndTheAccountListsThePayment() {
+    long user = users.incrementAndGet();
+    try (Feed feed = new Feed(user, null)) {
+      fixture.say(user, "/buy");
+      JsonNode invoice =
+          feed.until(e -> e.data().path("offer").path("title").asText().equals("Пакет: 5 токенов"))
+              .data();
+      String payload = invoice.path("offer").path("payload").asText();
+
+      HttpResponse<String> paid =
+          fixture.api(
+              "POST",
+              user,
+              "pay",
+              io.botengine.Json.MAPPER.createObjectNode().put("payload", payload).toString());
+
+      assertEquals(200, paid.statusCode(), paid.body());
+      JsonNode result = SandboxFixture.json(paid.body());
+      assertTrue(result.path("ok").asBoolean(), paid.body());
+      String chargeId = result.path("charge_id").asText();
+      JsonNode payment = feed.until(kind("payment")).data();
+      assertEquals(50, payment.path("stars").asInt());
+      assertEquals("Пакет: 5 токенов", payment.path("title").asText());
+      feed.until(botText("✅ Оплачено: +5 токенов"));
+      JsonNode account = fixture.account(user);
+      assertEquals(6, account.path("balance").asLong(), "the welcome token and the pack's five");
+      assertEquals(chargeId, account.path("payments").path(0).path("charge_id").asText());
+      assertEquals(5, account.path("payments").path(0).path("tokens").asLong());
+    }
+    HttpResponse<String> forged =
+        fixture.api("POST", user, "pay", "{\"payload\": \"pack:5:1:forged\"}");
+    assertEquals(404, forged.statusCode(), "only what the bot offered can be paid");
   }
 
   @Test
