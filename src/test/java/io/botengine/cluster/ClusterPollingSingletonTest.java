@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import akka.cluster.typed.Cluster;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.botengine.sandbox.BotApiEmulator;
 import io.botengine.sandbox.BotApiEmulator.Sent;
 import io.botengine.testing.ClusterHarness;
 import io.botengine.testing.LogCapture;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +52,8 @@ class ClusterPollingSingletonTest {
     users.forEach(u -> updates.put(u, new ArrayList<>()));
 
     write(users, updates, 40);
-    Set<Long> hostedByLeaving = cluster.hostedUsers(0);
+    Set<Long> hostedByLeaving = new TreeSet<>(cluster.hostedUsers(0));
+    hostedByLeaving.retainAll(users);
     Thread writer = new Thread(() -> write(users, updates, 80), "users-writing");
     writer.start();
     Thread.sleep(PACE.toMillis() * 10);
@@ -83,6 +88,40 @@ class ClusterPollingSingletonTest {
             + " they wrote; %d handled updates re-sent afterwards; every update answered once%n",
         updates.values().stream().mapToInt(List::size).sum(), users.size(),
         2 * hostedByLeaving.size());
+  }
+
+  @Test
+  void creditsAStarsPaymentOnceWhereverTheUsersActorLives() {
+    List<Long> users = LongStream.rangeClosed(40_101, 40_112).boxed().toList();
+    users.forEach(u -> cluster.bot.sendText(u, "/buy", "ru"));
+    cluster.awaitAssert(ClusterHarness.WAIT, () -> users.forEach(u ->
+        assertEquals(2, cluster.bot.invoices(u).size(), "user " + u)));
+    int polling = pollingNode();
+    List<Long> elsewhere = users.stream()
+        .filter(u -> !cluster.hostedUsers(polling).contains(u)).toList();
+    assertFalse(elsewhere.isEmpty(), "every user lives on the polling node: " + cluster.hosting());
+
+    for (long user : elsewhere) {
+      BotApiEmulator.PaymentResult paid = cluster.bot.pay(user, cluster.bot.invoices(user).get(0));
+      assertTrue(paid.ok(), "user " + user + ": " + paid);
+      cluster.bot.redeliverPayment(user, paid.chargeId());
+    }
+    cluster.awaitAssert(ClusterHarness.WAIT, () -> elsewhere.forEach(u -> {
+      JsonNode account = cluster.adminUser(cluster.runningNodes().get(0), u);
+      assertEquals(6, account.get("balance").asLong(), "user " + u + ": " + account);
+      assertEquals(1, account.get("payments").size(), "user " + u + ": " + account);
+    }));
+    elsewhere.forEach(u -> assertEquals(1, cluster.bot.sentTo(u).stream()
+        .filter(s -> s.text() != null && s.text().startsWith("✅ Оплачено: +5 токенов")).count(),
+        "user " + u));
+  }
+
+  /** The node running the polling singleton: the oldest member. */
+  private static int pollingNode() {
+    return cluster.runningNodes().stream()
+        .reduce((a, b) -> Cluster.get(cluster.node(a).system()).selfMember()
+            .isOlderThan(Cluster.get(cluster.node(b).system()).selfMember()) ? a : b)
+        .orElseThrow();
   }
 
   /** {@code count} /balance messages, round robin over the users, one every {@link #PACE}. */

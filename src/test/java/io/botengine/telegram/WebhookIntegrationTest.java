@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.botengine.sandbox.BotApiEmulator;
 import io.botengine.sandbox.BotApiEmulator.Sent;
 import io.botengine.testing.EngineHarness;
 import io.botengine.testing.LogCapture;
@@ -60,6 +61,23 @@ class WebhookIntegrationTest {
     List<Sent> sent = harness.bot.awaitSent(user, 2, EngineHarness.WAIT);
     assertTrue(sent.get(1).text().startsWith("👋"), sent.get(1).text());
     assertEquals(2, harness.bot.sentTo(user).size());
+  }
+
+  @Test
+  void takesAStarsPaymentThroughTheWebhookAndCreditsItOnce() {
+    long user = 4003;
+    harness.bot.sendText(user, "/buy", "ru");
+    harness.awaitAssert(() -> assertEquals(2, harness.bot.invoices(user).size()));
+    BotApiEmulator.PaymentResult paid =
+        harness.bot.pay(user, harness.bot.invoices(user).get(0));
+    assertTrue(paid.ok(), paid.toString());
+    harness.bot.redeliver(paid.updateId());
+    harness.bot.redeliverPayment(user, paid.chargeId());
+    harness.bot.sendText(user, "/balance", "ru");
+    harness.awaitAssert(() -> assertTrue(harness.messages(user).stream().anyMatch(
+        s -> s.text() != null && s.text().startsWith("💰 Баланс: 6 токенов"))));
+    assertEquals(1, harness.messages(user).stream()
+        .filter(s -> s.text() != null && s.text().startsWith("✅ Оплачено: +5 токенов")).count());
   }
 
   @Test
