@@ -38,6 +38,26 @@ class EngineSettingsTest {
   }
 
   @Test
+  void readsTheStarsOffersAndStopsOnAMisconfiguredOne() {
+    EngineSettings s = EngineSettings.from(config(Map.of(
+        "bot.payments.packs", " 5:50, 20:180 ", "bot.payments.subscription.stars", 10000)));
+    assertEquals(java.util.List.of(new EngineSettings.Payments.Pack(5, 50),
+        new EngineSettings.Payments.Pack(20, 180)), s.payments().packs());
+    assertTrue(s.payments().subscription().offered());
+    assertFalse(EngineSettings.from(config(Map.of("bot.payments.packs", ""))).payments()
+        .packs().iterator().hasNext());
+    assertEquals("BOT_PAYMENT_PACKS (bot.payments.packs) needs at least 1 token and 1 Star in every"
+        + " pack, got '5:0'", failure(Map.of("bot.payments.packs", "5:0")));
+    assertEquals("BOT_PAYMENT_PACKS (bot.payments.packs) must be comma-separated tokens:stars pairs"
+        + " such as 5:50,20:180, got '5=50'", failure(Map.of("bot.payments.packs", "5=50")));
+    assertEquals("BOT_PAYMENT_PACKS (bot.payments.packs) must be comma-separated tokens:stars pairs"
+        + " such as 5:50,20:180, got '-5:50'", failure(Map.of("bot.payments.packs", "-5:50")));
+    assertTrue(failure(Map.of("bot.payments.subscription.stars", 10001))
+        .startsWith("BOT_SUBSCRIPTION_STARS (bot.payments.subscription.stars) must be"),
+        failure(Map.of("bot.payments.subscription.stars", 10001)));
+  }
+
+  @Test
   void aPostgresUrlSelectsPostgres() {
     EngineSettings s = EngineSettings.from(
         config(Map.of("bot.persistence.jdbc-url", "jdbc:postgresql://db:5432/bot")));
