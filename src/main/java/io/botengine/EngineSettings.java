@@ -50,6 +50,7 @@ public record EngineSettings(
   /** How messages leave: rates, retries, the progress display. */
   public record Delivery(
       double globalRate,
+      double globalHeadroom,
       double chatRate,
       int chatBurst,
       int maxAttempts,
@@ -166,6 +167,7 @@ public record EngineSettings(
           Map.entry("bot.jobs.wake-interval", "BOT_WAKE_INTERVAL"),
           Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"),
           Map.entry("bot.telegram.delivery.global-rate", "TELEGRAM_GLOBAL_RATE"),
+          Map.entry("bot.telegram.delivery.global-headroom", "TELEGRAM_GLOBAL_HEADROOM"),
           Map.entry("bot.telegram.delivery.chat-rate", "TELEGRAM_CHAT_RATE"),
           Map.entry("bot.persistence.create-schema", "BOT_CREATE_SCHEMA"),
           Map.entry("bot.jobs.reorder-buffer", "BOT_REORDER_BUFFER"),
@@ -242,6 +244,7 @@ public record EngineSettings(
     Delivery delivery =
         new Delivery(
             r.rate("bot.telegram.delivery.global-rate"),
+            r.fraction("bot.telegram.delivery.global-headroom"),
             r.rate("bot.telegram.delivery.chat-rate"),
             r.intIn("bot.telegram.delivery.chat-burst", 1, 1000),
             r.intIn("bot.telegram.delivery.max-attempts", 1, 100),
@@ -409,6 +412,20 @@ public record EngineSettings(
       }
       if (value < 0 || value > 100_000) {
         throw bad(path, "must be between 0 and 100000", Double.toString(value));
+      }
+      return value;
+    }
+
+    /** A share from 0 up to (not including) 0.5. */
+    double fraction(String path) {
+      double value;
+      try {
+        value = config.getDouble(path);
+      } catch (ConfigException e) {
+        throw bad(path, "must be a number such as 0.05", raw(path));
+      }
+      if (value < 0 || value >= 0.5) {
+        throw bad(path, "must be at least 0 and below 0.5", Double.toString(value));
       }
       return value;
     }

@@ -99,7 +99,7 @@ final class Guardian {
       ActorContext<Void> ctx, EngineSettings.Delivery delivery, BotApiClient telegram) {
     ActorRef<RateLimiter.Command> limiter =
         delivery.globalRate() > 0
-            ? ctx.spawn(RateLimiter.create(delivery.globalRate()), "telegram-rate")
+            ? ctx.spawn(RateLimiter.create(delivery.globalRate() * (1 - delivery.globalHeadroom())), "telegram-rate")
             : null;
     return new ChatOutbox.Deps(telegram, limiter, delivery.chatRate(), delivery.chatBurst(),
         delivery.maxAttempts(), delivery.minBackoff(), delivery.maxBackoff(), null);

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -443,6 +444,51 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
+  /** Calls that count against Telegram's bot-wide limit of about 30 per second. */
+  private static final Set<String> RATE_LIMITED = Set.of("sendMessage", "sendDocument",
+      "editMessageText", "deleteMessage", "sendChatAction", "sendInvoice", "sendMessageDraft");
+
+  private final ArrayDeque<Long> recentLimitedCalls = new ArrayDeque<>();
+  private int strictRate;
+  private int rateRefusals;
+
+  /**
+   * From now on a call beyond {@code perSecond} within any one second is answered 429 with
+   * retry_after 1, as Telegram does under flood; 0 turns it off. Counted: message sends, edits,
+   * deletions, chat actions, invoices, drafts.
+   */
+  public void strictRate(int perSecond) {
+    synchronized (lock) {
+      strictRate = perSecond;
+      recentLimitedCalls.clear();
+    }
+  }
+
+  /** How many calls {@link #strictRate} answered with 429. */
+  public int rateRefusals() {
+    synchronized (lock) {
+      return rateRefusals;
+    }
+  }
+
+  /** Holds lock. A 429 when this call would exceed the strict rate, else null. */
+  private Failure overStrictRate(String method) {
+    if (strictRate <= 0 || !RATE_LIMITED.contains(method)) {
+      return null;
+    }
+    long now = System.nanoTime();
+    while (!recentLimitedCalls.isEmpty()
+        && now - recentLimitedCalls.peekFirst() >= 1_000_000_000L) {
+      recentLimitedCalls.pollFirst();
+    }
+    if (recentLimitedCalls.size() >= strictRate) {
+      rateRefusals++;
+      return new Failure(429, "Too Many Requests: retry after 1", 1);
+    }
+    recentLimitedCalls.addLast(now);
+    return null;
+  }
+
   /** The next {@code times} calls of method get this error instead of being executed. */
   public void failNext(
       String method, int times, int errorCode, String description, Integer retryAfterSeconds) {
@@ -627,6 +673,9 @@ public final class BotApiEmulator implements AutoCloseable {
       callLog.add(method);
       Deque<Failure> queue = faults.get(method);
       fault = queue == null ? null : queue.poll();
+      if (fault == null) {
+        fault = overStrictRate(method);
+      }
       delay = nextDelay(method);
     }
     log.debug("Bot API call {}", method);

@@ -265,7 +265,8 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
       chatTokens -= 1;
     }
     if (deps.limiter() != null) {
-      deps.limiter().tell(new RateLimiter.Acquire(permits));
+      boolean reply = inFlight.jobId() == null && !(inFlight.message() instanceof Outgoing.Typing);
+      deps.limiter().tell(new RateLimiter.Acquire(permits, reply));
       return this;
     }
     return send();

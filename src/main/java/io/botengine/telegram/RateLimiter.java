@@ -17,19 +17,24 @@ import java.util.stream.StreamSupport;
 /**
  * The bot token's global send rate, shared across the cluster: this node grants {@code rate / N}
  * Bot API calls per second, N being the cluster members that are up (re-read every few seconds),
- * spaced evenly (one every {@code N / rate} seconds, no bursts: a burst delayed in transit would
- * reach Telegram together with the next one). Chat outboxes ask for a permit before each call and
- * get them first come, first served; a busy bot therefore sends slower instead of buffering
- * without bound, and the wait reaches the Runner stream through the outboxes' acknowledgements.
- * One per node.
+ * never two closer than {@code N / rate} seconds (no bursts: a burst delayed in transit would reach
+ * Telegram together with the next one; a timer that fires late is not made up for). Chat outboxes
+ * ask for a permit before each call: replies to users (commands, prompts, payment answers,
+ * errors) go ahead of job outputs, each kind first come, first served, and as every chat waits
+ * for one permit at a time, chats take turns. A busy bot therefore sends slower instead of
+ * buffering without bound, and the wait reaches the Runner stream through the outboxes'
+ * acknowledgements. One per node.
  */
 public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
 
   /** What the limiter is told. */
   public sealed interface Command {}
 
-  /** Ask for one permit; {@code replyTo} hears {@link Permit} when the call may go. */
-  public record Acquire(ActorRef<Permit> replyTo) implements Command {}
+  /**
+   * Ask for one permit; {@code replyTo} hears {@link Permit} when the call may go. A {@code reply}
+   * to a user goes ahead of every job output waiting.
+   */
+  public record Acquire(ActorRef<Permit> replyTo, boolean reply) implements Command {}
 
   /** Permission for one Bot API call. */
   public enum Permit {
@@ -48,7 +53,8 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
 
   private final TimerScheduler<Command> timers;
   private final double clusterRate;
-  private final Deque<ActorRef<Permit>> waiting = new ArrayDeque<>();
+  private final Deque<ActorRef<Permit>> replies = new ArrayDeque<>();
+  private final Deque<ActorRef<Permit>> outputs = new ArrayDeque<>();
   private long spacingNanos;
   private long nextFreeAt = Long.MIN_VALUE;
 
@@ -79,24 +85,21 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
   }
 
   private Behavior<Command> onAcquire(Acquire acquire) {
-    waiting.addLast(acquire.replyTo());
+    (acquire.reply() ? replies : outputs).addLast(acquire.replyTo());
     return grant();
   }
 
   private Behavior<Command> grant() {
     long now = System.nanoTime();
-    while (!waiting.isEmpty()) {
+    while (!replies.isEmpty() || !outputs.isEmpty()) {
       if (nextFreeAt != Long.MIN_VALUE && nextFreeAt > now) {
         if (!timers.isTimerActive(Tick.INSTANCE)) {
           timers.startSingleTimer(Tick.INSTANCE, Duration.ofNanos(nextFreeAt - now));
         }
         return this;
       }
-      // A timer that fires late does not shift the schedule (up to one slot of lateness is
-      // absorbed), so the average stays at the rate while no two permits come closer than that.
-      long slot = nextFreeAt == Long.MIN_VALUE ? now : Math.max(nextFreeAt, now - spacingNanos);
-      nextFreeAt = slot + spacingNanos;
-      waiting.pollFirst().tell(Permit.INSTANCE);
+      nextFreeAt = now + spacingNanos;
+      (replies.isEmpty() ? outputs : replies).pollFirst().tell(Permit.INSTANCE);
     }
     return this;
   }

@@ -95,4 +95,30 @@ class DeliveryLoadTest {
     }
     assertRateKept();
   }
+
+  @Test
+  void drawsNo429FromAStrictOneSecondWindowAndAnswersANewUserAheadOfTheOutputs() {
+    harness.bot.strictRate(RATE);
+    for (long user = 7200; user < 7260; user++) {
+      harness.runner.scenarioFor(user, RunnerScenario.manyOutputs(3, Duration.ZERO));
+      harness.bot.sendText(user, "/cv", "ru");
+    }
+    for (long user = 7200; user < 7260; user++) {
+      harness.awaitMessages(user, 1, Duration.ofSeconds(60));
+      harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
+    }
+    harness.awaitAssert(() -> assertTrue(harness.messages(7200).size() >= 4));
+    long newcomer = 7300;
+    Instant asked = Instant.now();
+    harness.bot.sendText(newcomer, "/start", "ru");
+    harness.awaitMessages(newcomer, 1, Duration.ofSeconds(1));
+    Duration answeredIn = Duration.between(asked, harness.messages(newcomer).get(0).at());
+    for (long user = 7200; user < 7260; user++) {
+      harness.awaitMessages(user, 7, Duration.ofSeconds(90));
+    }
+    System.out.printf("%s: /start answered in %d ms while 60 jobs streamed at the limit;"
+        + " %d calls refused by a strict %d/s window%n", getClass().getSimpleName(),
+        answeredIn.toMillis(), harness.bot.rateRefusals(), RATE);
+    assertEquals(0, harness.bot.rateRefusals(), "calls over " + RATE + " in one second");
+  }
 }
