@@ -156,6 +156,8 @@ public final class UserEntity
 
   private record UploadLost(String jobId) implements Command {}
 
+  private record ReplySent(String id, boolean confirmed) implements Command {}
+
   private record ChatUnreachable(ChatOutbox.Unreachable report) implements Command {}
 
   /** What the admin API shows of a user. */
@@ -265,6 +267,15 @@ public final class UserEntity
   /** The Stars subscription paid by {@code chargeId} will not renew. */
   public record SubscriptionRenewalCancelled(String chargeId, Instant at) implements Event {}
 
+  /**
+   * A message decided on together with the events before it (a job's result, a payment's
+   * confirmation): sent again after a crash until Telegram confirmed it.
+   */
+  public record ReplyQueued(String id, long chatId, String text) implements Event {}
+
+  /** Telegram accepted the queued reply {@code id} (or the chat cannot be reached). */
+  public record ReplyConfirmed(String id) implements Event {}
+
   // ---------------------------------------------------------------- wiring
 
   /** What a user actor needs from the rest of the engine; tests pass their own. */
@@ -337,8 +348,12 @@ public final class UserEntity
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::onRecovered).build();
   }
 
-  /** A job still running is resumed from the next undelivered output. */
+  /**
+   * Replies Telegram had not confirmed are sent again; a job still running is resumed from the
+   * next undelivered output.
+   */
   private void onRecovered(UserState state) {
+    state.pendingReplies().forEach(reply -> sendDurably(reply, state.language()));
     UserState.Job job = state.job();
     if (job == null) {
       return;
@@ -398,7 +413,8 @@ public final class UserEntity
         .onCommand(UploadLost.class, (s, c) -> Effect().noReply())
         .onCommand(Stop.class, (s, c) -> drainOutboxes())
         .onCommand(ReadyToStop.class, (s, c) -> drainOutboxes())
-        .onCommand(OutboxDrained.class, this::onOutboxDrained);
+        .onCommand(OutboxDrained.class, this::onOutboxDrained)
+        .onCommand(ReplySent.class, this::onReplySent);
     return b.build();
   }
 
@@ -435,6 +451,19 @@ public final class UserEntity
 
     Plan send(Outgoing message) {
       return send(ChatOutbox.Send.of(message));
+    }
+
+    /**
+     * A message persisted with this plan's events and sent again after a crash until Telegram
+     * confirms it: at most the one in flight at the crash repeats.
+     */
+    Plan sayDurably(String text) {
+      String id = UUID.randomUUID().toString();
+      persist(new ReplyQueued(id, chatId, text));
+      UserState.PendingReply reply = new UserState.PendingReply(id, chatId, text);
+      String language = state.language();
+      after.add(() -> sendDurably(reply, language));
+      return this;
     }
 
     /** A notice that says nothing new when repeated: not queued twice in a row. */
@@ -669,7 +698,7 @@ public final class UserEntity
           + " with no tokens, to be settled through /paysupport", userId, paid.chargeId(),
           paid.totalAmount(), LogSafe.text(paid.payload()));
       plan.persist(new PaymentReceived(paid.chargeId(), Purchases.Kind.PACK, paid.totalAmount(),
-          0, null, now)).say(r.unrecognisedPayment(paid.totalAmount()));
+          0, null, now)).sayDurably(r.unrecognisedPayment(paid.totalAmount()));
       return;
     }
     if (!onSale(offer)) {
@@ -689,7 +718,7 @@ public final class UserEntity
     plan.persist(new PaymentReceived(paid.chargeId(), offer.kind(), paid.totalAmount(),
         offer.tokens(), until, now));
     long balance = plan.state.account().balance();
-    plan.say(until == null ? r.paid(offer.tokens(), balance)
+    plan.sayDurably(until == null ? r.paid(offer.tokens(), balance)
         : r.subscribed(plan.state.account().subscriptionUntil(), offer.tokens(), balance));
   }
 
@@ -708,7 +737,8 @@ public final class UserEntity
     context.getLog().info("user {}: payment {} refunded by {}, {} of {} tokens taken back", userId,
         chargeId, by, taken, payment.tokens());
     plan.persist(new PaymentRefunded(chargeId, taken, by, deps.clock().instant()))
-        .say(plan.replies().refunded(payment.stars(), taken, plan.state.account().balance()));
+        .sayDurably(plan.replies().refunded(payment.stars(), taken,
+            plan.state.account().balance()));
     return true;
   }
 
@@ -937,7 +967,7 @@ public final class UserEntity
     plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
         .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
         .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
-        .say(plan.replies().ended(JobOutcome.CANCELLED, null));
+        .sayDurably(plan.replies().ended(JobOutcome.CANCELLED, null));
   }
 
   private ReplyEffect<Event, UserState> onTaskAccepted(UserState state, TaskAccepted cmd) {
@@ -979,7 +1009,7 @@ public final class UserEntity
     Plan plan = new Plan(state, chatOf(job));
     return plan
         .persist(new JobSucceeded(job.jobId(), job.taskId(), charged, key, deps.clock().instant()))
-        .say(plan.replies().succeeded(charged))
+        .sayDurably(plan.replies().succeeded(charged))
         .noReply();
   }
 
@@ -992,7 +1022,7 @@ public final class UserEntity
     Plan plan = new Plan(state, chatOf(state.job()));
     return plan
         .persist(new JobEnded(cmd.jobId(), cmd.outcome(), deps.clock().instant()))
-        .say(plan.replies().ended(cmd.outcome(), cmd.detail()))
+        .sayDurably(plan.replies().ended(cmd.outcome(), cmd.detail()))
         .noReply();
   }
 
@@ -1158,6 +1188,8 @@ public final class UserEntity
         .onEvent(PaymentReceived.class, (s, e) -> s.paymentReceived(e))
         .onEvent(PaymentRefunded.class, (s, e) -> s.paymentRefunded(e))
         .onEvent(SubscriptionRenewalCancelled.class, (s, e) -> s.renewalCancelled(e))
+        .onEvent(ReplyQueued.class, (s, e) -> s.replyQueued(e))
+        .onEvent(ReplyConfirmed.class, (s, e) -> s.replyConfirmed(e))
         .build();
   }
 
@@ -1188,6 +1220,29 @@ public final class UserEntity
     String command = u.command();
     return command.isEmpty() ? (u.text() == null ? "non-text message" : "text")
         : LogSafe.text(command, 64);
+  }
+
+  /** How long a durable reply may wait in a busy outbox before its confirmation is given up. */
+  private static final Duration REPLY_CONFIRM_TIMEOUT = Duration.ofMinutes(30);
+
+  /** Sends a pending reply; {@link ReplySent} comes back once Telegram accepted it. */
+  private void sendDurably(UserState.PendingReply reply, String language) {
+    ActorRef<ChatOutbox.Command> outbox = outbox(reply.chatId(), language);
+    context.ask(Done.class, outbox, REPLY_CONFIRM_TIMEOUT,
+        ackTo -> new ChatOutbox.Send(Outgoing.Text.plain(reply.text()), null, ackTo),
+        (done, error) -> new ReplySent(reply.id(), error == null));
+  }
+
+  private ReplyEffect<Event, UserState> onReplySent(UserState state, ReplySent sent) {
+    if (!sent.confirmed()) {
+      context.getLog().warn("user {}: reply {} not confirmed within {}; it is sent again after"
+          + " the next restart", userId, sent.id(), REPLY_CONFIRM_TIMEOUT);
+      return Effect().noReply();
+    }
+    boolean pending = state.pendingReplies().stream().anyMatch(r -> r.id().equals(sent.id()));
+    return pending
+        ? Effect().persist(new ReplyConfirmed(sent.id())).thenNoReply()
+        : Effect().noReply();
   }
 
   /** The chat's outbox; {@code language} picks the failure notice when it is first created. */

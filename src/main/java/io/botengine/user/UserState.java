@@ -22,8 +22,15 @@ public record UserState(
     Account account,
     List<Long> recentUpdates,
     boolean unreachable,
-    Purchases purchases)
+    Purchases purchases,
+    List<PendingReply> pendingReplies)
     implements JsonSerializable {
+
+  /**
+   * A message the entity decided on with an event (a job's result line, a payment's
+   * confirmation) that Telegram has not confirmed yet: sent again after a crash.
+   */
+  public record PendingReply(String id, long chatId, String text) {}
 
   /** Update ids remembered by events written before the window was recorded in them. */
   static final int DEFAULT_DEDUP_WINDOW = 256;
@@ -83,11 +90,12 @@ public record UserState(
   public UserState {
     recentUpdates = List.copyOf(recentUpdates);
     purchases = purchases == null ? Purchases.empty() : purchases;
+    pendingReplies = pendingReplies == null ? List.of() : List.copyOf(pendingReplies);
   }
 
   static UserState empty() {
     return new UserState(false, 0, null, new Idle(), Account.empty(), List.of(), false,
-        Purchases.empty());
+        Purchases.empty(), List.of());
   }
 
   /** The running job, or null. */
@@ -124,12 +132,12 @@ public record UserState(
 
   UserState registered(UserEntity.UserRegistered e) {
     return new UserState(true, e.chatId(), e.language(), conversation, account, recentUpdates,
-        unreachable, purchases);
+        unreachable, purchases, pendingReplies);
   }
 
   UserState languageChanged(UserEntity.LanguageChanged e) {
     return new UserState(registered, chatId, e.language(), conversation, account, recentUpdates,
-        unreachable, purchases);
+        unreachable, purchases, pendingReplies);
   }
 
   UserState updateAccepted(UserEntity.UpdateAccepted e) {
@@ -140,13 +148,13 @@ public record UserState(
     if (ids.size() > window) {
       ids = ids.subList(ids.size() - window, ids.size());
     }
-    return new UserState(registered, chatId, language, conversation, account, ids, unreachable, purchases);
+    return new UserState(registered, chatId, language, conversation, account, ids, unreachable, purchases, pendingReplies);
   }
 
   /** Telegram refused the private chat ({@code true}), or the user wrote again ({@code false}). */
   UserState withUnreachable(boolean value) {
     return new UserState(registered, chatId, language, conversation, account, recentUpdates, value,
-        purchases);
+        purchases, pendingReplies);
   }
 
   UserState fileRequested() {
@@ -172,7 +180,7 @@ public record UserState(
   UserState jobStarted(UserEntity.JobStarted e) {
     return new UserState(registered, chatId, language,
         new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId())),
-        account.reserve(e.cost()), recentUpdates, unreachable, purchases);
+        account.reserve(e.cost()), recentUpdates, unreachable, purchases, pendingReplies);
   }
 
   UserState jobAccepted(UserEntity.JobAccepted e) {
@@ -190,7 +198,7 @@ public record UserState(
     Account captured = account.release(job().cost())
         .book(-e.charged(), "cv_analysis", e.idempotencyKey(), e.at());
     return new UserState(registered, chatId, language, new Idle(), captured, recentUpdates,
-        unreachable, purchases);
+        unreachable, purchases, pendingReplies);
   }
 
   UserState jobEnded(UserEntity.JobEnded e) {
@@ -198,7 +206,7 @@ public record UserState(
       return this;
     }
     return new UserState(registered, chatId, language, new Idle(), account.release(job().cost()),
-        recentUpdates, unreachable, purchases);
+        recentUpdates, unreachable, purchases, pendingReplies);
   }
 
   UserState offersMade(UserEntity.OffersMade e) {
@@ -229,17 +237,34 @@ public record UserState(
     return withPurchases(purchases.renewalCancelled(e.chargeId()));
   }
 
+  UserState replyQueued(UserEntity.ReplyQueued e) {
+    List<PendingReply> all = new ArrayList<>(pendingReplies);
+    all.add(new PendingReply(e.id(), e.chatId(), e.text()));
+    return withPendingReplies(all);
+  }
+
+  UserState replyConfirmed(UserEntity.ReplyConfirmed e) {
+    List<PendingReply> left = new ArrayList<>(pendingReplies);
+    left.removeIf(r -> r.id().equals(e.id()));
+    return withPendingReplies(left);
+  }
+
+  private UserState withPendingReplies(List<PendingReply> next) {
+    return new UserState(registered, chatId, language, conversation, account, recentUpdates,
+        unreachable, purchases, next);
+  }
+
   private UserState withPurchases(Purchases next) {
     return new UserState(registered, chatId, language, conversation, account, recentUpdates,
-        unreachable, next);
+        unreachable, next, pendingReplies);
   }
 
   private UserState withConversation(Conversation next) {
-    return new UserState(registered, chatId, language, next, account, recentUpdates, unreachable, purchases);
+    return new UserState(registered, chatId, language, next, account, recentUpdates, unreachable, purchases, pendingReplies);
   }
 
   private UserState withAccount(Account next) {
     return new UserState(registered, chatId, language, conversation, next, recentUpdates,
-        unreachable, purchases);
+        unreachable, purchases, pendingReplies);
   }
 }

@@ -30,6 +30,7 @@ public final class FakeTelegram implements TelegramGateway {
   private final Map<String, byte[]> files = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final Set<Long> refused = ConcurrentHashMap.newKeySet();
+  private final Set<Long> held = ConcurrentHashMap.newKeySet();
 
   public FakeTelegram(ActorRef<Sent> sent, ActorRef<Download> downloads) {
     this.sent = sent;
@@ -97,6 +98,12 @@ public final class FakeTelegram implements TelegramGateway {
   /** Sends to {@code chatId} go through again (the user unblocked the bot). */
   public void accept(long chatId) {
     refused.remove(chatId);
+    held.remove(chatId);
+  }
+
+  /** From now on sends to {@code chatId} never complete (Telegram has not answered yet). */
+  public void hold(long chatId) {
+    held.add(chatId);
   }
 
   @Override
@@ -104,6 +111,9 @@ public final class FakeTelegram implements TelegramGateway {
     if (refused.contains(chatId)) {
       return CompletableFuture.failedFuture(
           new Failure(403, "Forbidden: bot was kicked from the group chat", null));
+    }
+    if (held.contains(chatId)) {
+      return new CompletableFuture<>();
     }
     sent.tell(new Sent(chatId, message));
     return CompletableFuture.completedFuture(ids.incrementAndGet());

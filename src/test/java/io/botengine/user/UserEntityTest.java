@@ -531,6 +531,27 @@ class UserEntityTest {
   }
 
   @Test
+  void aSuccessLineTelegramHadNotConfirmedBeforeACrashArrivesOnceAfterIt() {
+    String jobId = startJob();
+    accept(jobId, "task-1");
+    telegram.hold(USER);
+    kit.runCommand(new UserEntity.TaskSucceeded(jobId));
+    expectNoMessage();
+    assertEquals(1, kit.getState().pendingReplies().size());
+    kit.restart();
+    telegram.accept(USER);
+    kit.restart();
+    assertEquals("✅ Анализ завершён! Списано: 1 токен", nextText());
+    sent.awaitAssert(() -> {
+      assertTrue(kit.getState().pendingReplies().isEmpty());
+      return null;
+    });
+    kit.restart();
+    expectNoMessage();
+    assertEquals(0, kit.getState().account().balance());
+  }
+
+  @Test
   void asksForTheFileAgainWhenTheEngineDiedBeforeTheUpload() {
     startJob();
     kit.restart();
@@ -597,7 +618,7 @@ class UserEntityTest {
         new EngineSettings.Billing(1, 1, false), payments, new EngineSettings.UserSettings(100, 8, 20),
         1_048_576, telegram, outboxDeps(), new ProbeJobs(jobs.ref()), clock)));
     TestProbe<StatusReply<Done>> replies = testKit.createTestProbe();
-    journal.failNextPersisted();
+    journal.failNextPersisted("User|4242");
     user.tell(new UserEntity.HandleUpdate(
         new Inbound(1, 4242, 4242, "ru", "/start", null), replies.ref()));
     replies.expectNoMessage(Duration.ofMillis(300));
