@@ -81,7 +81,8 @@ final class RunnerCalls {
    * RunnerException.UploadFailed} on refusal, non-200, a body without task id, or no answer within
    * {@code upload-timeout}. Never retried: the Runner may have accepted a POST that got no answer.
    */
-  CompletionStage<Upload> upload(long telegramId, String fileName, byte[] content) {
+  CompletionStage<Upload> upload(
+      long telegramId, String fileName, byte[] content, String idempotencyKey) {
     String name =
         fileName == null || fileName.isBlank() ? "cv" : RunnerFrame.safeFileName(fileName);
     RequestEntity entity =
@@ -95,6 +96,9 @@ final class RunnerCalls {
             .toEntity();
     HttpRequest request =
         withKey(HttpRequest.POST(settings.url() + "/analyze-cv")).withEntity(entity);
+    if (idempotencyKey != null) {
+      request = request.addHeader(HttpHeader.parse("Idempotency-Key", idempotencyKey));
+    }
     CompletionStage<Upload> upload =
         settled(
             call(request, settings.uploadTimeout(), RunnerException.UploadFailed::new)

@@ -90,7 +90,16 @@ public final class RunnerClient {
    * {@code upload-timeout}. Never retried: the Runner may have accepted a POST that got no answer.
    */
   public CompletionStage<Upload> upload(long telegramId, String fileName, byte[] content) {
-    return calls.upload(telegramId, fileName, content);
+    return calls.upload(telegramId, fileName, content, null);
+  }
+
+  /**
+   * As {@link #upload(long, String, byte[])}, sending {@code Idempotency-Key} (when not null): a
+   * Runner that honours it answers an upload repeated after a crash with the task it made before.
+   */
+  public CompletionStage<Upload> upload(
+      long telegramId, String fileName, byte[] content, String idempotencyKey) {
+    return calls.upload(telegramId, fileName, content, idempotencyKey);
   }
 
   /**

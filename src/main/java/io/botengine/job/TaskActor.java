@@ -115,6 +115,15 @@ public final class TaskActor {
   public interface Runner {
     CompletionStage<RunnerClient.Upload> upload(long userId, String fileName, byte[] content);
 
+    /**
+     * As {@link #upload(long, String, byte[])}, with a key the Runner may use to return the task
+     * it made for an earlier upload of the same job (an upload repeated after a crash).
+     */
+    default CompletionStage<RunnerClient.Upload> upload(
+        long userId, String fileName, byte[] content, String idempotencyKey) {
+      return upload(userId, fileName, content);
+    }
+
     /** The task's events; the source completes after a final frame. */
     Source<RunnerFrame, ?> stream(String taskId);
 
@@ -129,7 +138,13 @@ public final class TaskActor {
         @Override
         public CompletionStage<RunnerClient.Upload> upload(
             long userId, String fileName, byte[] content) {
-          return client.upload(userId, fileName, content);
+          return client.upload(userId, fileName, content, null);
+        }
+
+        @Override
+        public CompletionStage<RunnerClient.Upload> upload(
+            long userId, String fileName, byte[] content, String idempotencyKey) {
+          return client.upload(userId, fileName, content, idempotencyKey);
         }
 
         @Override
@@ -226,7 +241,7 @@ public final class TaskActor {
       return firstRead();
     }
     ctx.pipeToSelf(
-        deps.runner().upload(spec.userId(), spec.fileName(), spec.content()),
+        deps.runner().upload(spec.userId(), spec.fileName(), spec.content(), spec.jobId()),
         (upload, error) -> error == null ? new Uploaded(upload) : new UploadRefused(error));
     return uploading(null);
   }

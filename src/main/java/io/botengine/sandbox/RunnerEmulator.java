@@ -77,6 +77,8 @@ public final class RunnerEmulator implements AutoCloseable {
   private final Materializer materializer;
   private final Executor executor;
   private final Map<String, Task> tasks = new ConcurrentHashMap<>();
+  /** Tasks by the Idempotency-Key of the upload that made them. */
+  private final Map<String, Task> byKey = new ConcurrentHashMap<>();
   private final Map<Long, RunnerScenario> perUser = new ConcurrentHashMap<>();
   private final List<Upload> uploads = new CopyOnWriteArrayList<>();
   private final List<String> cancelled = new CopyOnWriteArrayList<>();
@@ -220,9 +222,12 @@ public final class RunnerEmulator implements AutoCloseable {
                             () ->
                                 post(
                                     () ->
-                                        entity(
-                                            Unmarshaller.entityToMultipartFormData(),
-                                            this::onUpload))),
+                                        optionalHeaderValueByName(
+                                            "Idempotency-Key",
+                                            idempotencyKey ->
+                                                entity(
+                                                    Unmarshaller.entityToMultipartFormData(),
+                                                    form -> onUpload(form, idempotencyKey))))),
                         pathPrefix(
                             "api", () -> pathPrefix("tasks", () -> pathPrefix(this::taskRoute))))
                     : json(401, "detail", "Invalid API key")));
@@ -248,7 +253,7 @@ public final class RunnerEmulator implements AutoCloseable {
     return task == null ? json(404, "detail", "Task not found") : inner.apply(task);
   }
 
-  private Route onUpload(Multipart.FormData form) {
+  private Route onUpload(Multipart.FormData form, Optional<String> idempotencyKey) {
     return onSuccess(
         form.toStrict(10_000, materializer),
         strict -> {
@@ -267,6 +272,14 @@ public final class RunnerEmulator implements AutoCloseable {
             return json(422, "detail", "file and a numeric telegram_id are required");
           }
           long user = Long.parseLong(telegramId);
+          Task earlier = idempotencyKey.map(byKey::get).orElse(null);
+          if (earlier != null) {
+            log.info("Emulated Runner: upload repeated with the same Idempotency-Key, task {}",
+                earlier.id);
+            uploads.add(new Upload(user, fileName, content, earlier.id));
+            ObjectNode body = Json.MAPPER.createObjectNode().put("task_id", earlier.id);
+            return json(200, body.put("queue_position", 1));
+          }
           RunnerScenario scenario = perUser.getOrDefault(user, next);
           if (scenario.upload() == RunnerScenario.UploadReply.ERROR_500) {
             uploads.add(new Upload(user, fileName, content, null));
@@ -274,6 +287,7 @@ public final class RunnerEmulator implements AutoCloseable {
           }
           Task task = new Task(UUID.randomUUID().toString(), scenario);
           tasks.put(task.id, task);
+          idempotencyKey.ifPresent(key -> byKey.put(key, task));
           uploads.add(new Upload(user, fileName, content, task.id));
           log.info("Emulated Runner: task {} for user {} runs {}", task.id, user, scenario.name());
           if (scenario.upload() == RunnerScenario.UploadReply.NO_TASK_ID) {

@@ -156,6 +156,8 @@ public final class UserEntity
 
   private record UploadLost(String jobId) implements Command {}
 
+  private record FileFetchedAgain(String jobId, byte[] content) implements Command {}
+
   private record ReplySent(String id, boolean confirmed) implements Command {}
 
   private record ChatUnreachable(ChatOutbox.Unreachable report) implements Command {}
@@ -225,9 +227,11 @@ public final class UserEntity
   /**
    * A valid file started a job; its cost is reserved. Its results go to {@code chatId}, the private
    * chat it was started from (0 in events written before it was recorded: the user's private chat).
-   * The file's bytes are not in the journal.
+   * The file's bytes are not in the journal: {@code fileId} is Telegram's, to fetch it again if the
+   * engine dies before the Runner accepted the upload (null in older events).
    */
-  public record JobStarted(String jobId, long cost, String fileName, Instant at, long chatId)
+  public record JobStarted(
+      String jobId, long cost, String fileName, Instant at, long chatId, String fileId)
       implements Event {}
 
   /** The Runner accepted the upload under {@code taskId}. */
@@ -359,7 +363,7 @@ public final class UserEntity
       return;
     }
     if (job.taskId() == null) {
-      context.getSelf().tell(new UploadLost(job.jobId()));
+      uploadAgain(job);
       return;
     }
     context.getLog().info(
@@ -392,6 +396,7 @@ public final class UserEntity
         .onCommand(TaskSucceeded.class, this::onTaskSucceeded)
         .onCommand(TaskFailed.class, this::onTaskFailed)
         .onCommand(UploadLost.class, this::onUploadLost)
+        .onCommand(FileFetchedAgain.class, this::onFileFetchedAgain)
         .onCommand(Stop.class, this::onStopWhileProcessing);
 
     b.forAnyState()
@@ -927,7 +932,8 @@ public final class UserEntity
     String fileName = u.document().fileName() == null ? "cv" : u.document().fileName();
     long cost = deps.billing().cvCost();
     long chatId = u.chatId();
-    plan.persist(new JobStarted(jobId, cost, fileName, deps.clock().instant(), chatId))
+    plan.persist(new JobStarted(jobId, cost, fileName, deps.clock().instant(), chatId,
+            u.document().fileId()))
         .say(plan.replies().text("job.analyzing"));
     String language = plan.state.language();
     plan.then(() -> {
@@ -1031,6 +1037,37 @@ public final class UserEntity
       return Effect().noReply();
     }
     return onTaskFailed(state, new TaskFailed(cmd.jobId(), JobOutcome.UPLOAD_LOST, null));
+  }
+
+  /**
+   * The engine died before the Runner accepted the upload: the file is fetched from Telegram again
+   * and uploaded with the same idempotency key (the job id), so a Runner that honours it returns
+   * the task it already made. A file Telegram no longer serves ends the job uncharged.
+   */
+  private void uploadAgain(UserState.Job job) {
+    if (job.fileId() == null) {
+      context.getSelf().tell(new UploadLost(job.jobId()));
+      return;
+    }
+    context.getLog().info("user {} job {}: the upload was not accepted before the restart;"
+        + " fetching the file again", userId, job.jobId());
+    context.pipeToSelf(deps.telegram().download(job.fileId(), deps.maxFileSize()),
+        (content, error) -> error == null
+            ? new FileFetchedAgain(job.jobId(), content)
+            : new UploadLost(job.jobId()));
+  }
+
+  private ReplyEffect<Event, UserState> onFileFetchedAgain(
+      UserState state, FileFetchedAgain cmd) {
+    UserState.Job job = state.job();
+    if (!state.hasJob(cmd.jobId()) || job.taskId() != null) {
+      return Effect().noReply();
+    }
+    long chatId = chatOf(job);
+    deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatId,
+        job.jobId(), null, job.fileName(), cmd.content(), 0, outbox(chatId, state.language())),
+        taskReports);
+    return Effect().noReply();
   }
 
   /** A stop while a job runs lets the task record the output in flight first. */

@@ -73,17 +73,27 @@ public record UserState(
 
   /**
    * The running job: our id, the Runner's task id once the upload was accepted, the reserved cost,
-   * the highest output index already delivered to the user (0 before the first), and the chat it
-   * was started from, where its results go (0 in snapshots written before it was recorded).
+   * the highest output index already delivered to the user (0 before the first), the chat it was
+   * started from, where its results go (0 in snapshots written before it was recorded), and the
+   * file as Telegram knows it, to upload it again after a crash before the Runner accepted it
+   * (null in older snapshots).
    */
   public record Job(
-      String jobId, String taskId, long cost, long lastDelivered, Instant startedAt, long chatId) {
+      String jobId,
+      String taskId,
+      long cost,
+      long lastDelivered,
+      Instant startedAt,
+      long chatId,
+      String fileId,
+      String fileName) {
     Job accepted(String runnerTaskId) {
-      return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId);
+      return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId, fileId, fileName);
     }
 
     Job delivered(long index) {
-      return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt, chatId);
+      return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt, chatId, fileId,
+          fileName);
     }
   }
 
@@ -179,7 +189,8 @@ public record UserState(
 
   UserState jobStarted(UserEntity.JobStarted e) {
     return new UserState(registered, chatId, language,
-        new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId())),
+        new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId(), e.fileId(),
+            e.fileName())),
         account.reserve(e.cost()), recentUpdates, unreachable, purchases, pendingReplies);
   }
 

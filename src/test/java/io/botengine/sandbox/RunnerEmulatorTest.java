@@ -69,6 +69,16 @@ class RunnerEmulatorTest {
   }
 
   @Test
+  void answersAnUploadRepeatedWithTheSameIdempotencyKeyWithTheSameTask() {
+    long user = users.incrementAndGet();
+    String first = await(client.upload(user, "cv.pdf", new byte[] {1}, "job-42")).taskId();
+    String again = await(client.upload(user, "cv.pdf", new byte[] {1}, "job-42")).taskId();
+    String other = await(client.upload(user, "cv.pdf", new byte[] {1}, "job-43")).taskId();
+    assertEquals(first, again);
+    assertTrue(!first.equals(other), "another job gets another task");
+  }
+
+  @Test
   void refusesRequestsWithoutTheRightKey() {
     String task = await(client.upload(users.incrementAndGet(), "cv.pdf", new byte[] {1})).taskId();
     for (String path : List.of("/api/tasks/" + task, "/api/tasks/" + task + "/stream")) {

@@ -37,8 +37,13 @@ public final class FakeTelegram implements TelegramGateway {
     this.downloads = downloads;
   }
 
+  /** Serves {@code content} for {@code fileId}; null: Telegram no longer has it. */
   public void file(String fileId, byte[] content) {
-    files.put(fileId, content);
+    if (content == null) {
+      files.remove(fileId);
+    } else {
+      files.put(fileId, content);
+    }
   }
 
   /** A payment call the bot made: answerPreCheckoutQuery, refundStarPayment, ... */

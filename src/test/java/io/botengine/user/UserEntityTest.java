@@ -257,7 +257,7 @@ class UserEntityTest {
             new UserEntity.UserRegistered(GROUP, "ru", at),
             new UserEntity.TokensCredited(1, "welcome", "welcome", at),
             new UserEntity.FileRequested(at),
-            new UserEntity.JobStarted("job-old", 1, "cv.txt", at, 0),
+            new UserEntity.JobStarted("job-old", 1, "cv.txt", at, 0, null),
             new UserEntity.JobAccepted("job-old", "task-old", 1)));
     kit.restart();
     ProbeJobs.Call resume = jobs.receiveMessage();
@@ -552,8 +552,25 @@ class UserEntityTest {
   }
 
   @Test
-  void asksForTheFileAgainWhenTheEngineDiedBeforeTheUpload() {
+  void uploadsTheFileAgainWhenTheEngineDiedBeforeTheRunnerAcceptedIt() {
+    String jobId = startJob();
+    kit.restart();
+    assertEquals(new FakeTelegram.Download("f-ok"), downloads.receiveMessage());
+    ProbeJobs.Call again = jobs.receiveMessage();
+    assertEquals("start", again.what());
+    assertEquals(jobId, again.jobId());
+    assertNull(again.spec().taskId());
+    assertEquals("cv.txt", again.spec().fileName());
+    assertEquals("Иван Иванов, Java developer",
+        new String(again.spec().content(), StandardCharsets.UTF_8));
+    expectNoMessage();
+    assertEquals(1, kit.getState().account().reserved());
+  }
+
+  @Test
+  void asksForTheFileAgainWhenTelegramNoLongerServesIt() {
     startJob();
+    telegram.file("f-ok", null);
     kit.restart();
     assertEquals(
         "❌ Файл не успел дойти до сервиса анализа. Отправьте /cv и файл ещё раз — токены не списаны.",
@@ -592,7 +609,7 @@ class UserEntityTest {
     UserState processing = readSnapshotV1(String.format(v1, "PROCESSING", job));
     assertEquals(
         new UserState.Processing(new UserState.Job(
-            "j1", "t1", 1, 3, Instant.parse("2026-11-21T10:00:00Z"), 0)),
+            "j1", "t1", 1, 3, Instant.parse("2026-11-21T10:00:00Z"), 0, null, null)),
         processing.conversation());
     assertEquals(List.of(7L, 9L), processing.recentUpdates());
     assertEquals(1, processing.account().reserved());
