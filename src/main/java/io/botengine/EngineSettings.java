@@ -51,6 +51,8 @@ public record EngineSettings(
   public record Delivery(
       double globalRate,
       double globalHeadroom,
+      boolean paidBroadcast,
+      double paidBroadcastRate,
       double chatRate,
       int chatBurst,
       int maxAttempts,
@@ -168,6 +170,8 @@ public record EngineSettings(
           Map.entry("bot.ask-timeout", "BOT_ASK_TIMEOUT"),
           Map.entry("bot.telegram.delivery.global-rate", "TELEGRAM_GLOBAL_RATE"),
           Map.entry("bot.telegram.delivery.global-headroom", "TELEGRAM_GLOBAL_HEADROOM"),
+          Map.entry("bot.telegram.delivery.paid-broadcast", "TELEGRAM_PAID_BROADCAST"),
+          Map.entry("bot.telegram.delivery.paid-broadcast-rate", "TELEGRAM_PAID_BROADCAST_RATE"),
           Map.entry("bot.telegram.delivery.chat-rate", "TELEGRAM_CHAT_RATE"),
           Map.entry("bot.persistence.create-schema", "BOT_CREATE_SCHEMA"),
           Map.entry("bot.jobs.reorder-buffer", "BOT_REORDER_BUFFER"),
@@ -245,6 +249,8 @@ public record EngineSettings(
         new Delivery(
             r.rate("bot.telegram.delivery.global-rate"),
             r.fraction("bot.telegram.delivery.global-headroom"),
+            r.bool("bot.telegram.delivery.paid-broadcast"),
+            r.rate("bot.telegram.delivery.paid-broadcast-rate"),
             r.rate("bot.telegram.delivery.chat-rate"),
             r.intIn("bot.telegram.delivery.chat-burst", 1, 1000),
             r.intIn("bot.telegram.delivery.max-attempts", 1, 100),

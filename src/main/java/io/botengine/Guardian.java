@@ -52,7 +52,8 @@ final class Guardian {
     return Behaviors.setup(
         ctx -> {
           joinCluster(ctx.getSystem(), settings.cluster());
-          BotApiClient telegram = new BotApiClient(ctx.getSystem(), settings.telegram());
+          BotApiClient telegram = new BotApiClient(ctx.getSystem(), settings.telegram(),
+              settings.delivery().paidBroadcast());
           shutDownClientPoolsOnStop(ctx.getSystem());
           ctx.getSystem().getWhenTerminated().thenRun(telegram::close);
           UserEntity.init(
@@ -99,7 +100,9 @@ final class Guardian {
       ActorContext<Void> ctx, EngineSettings.Delivery delivery, BotApiClient telegram) {
     ActorRef<RateLimiter.Command> limiter =
         delivery.globalRate() > 0
-            ? ctx.spawn(RateLimiter.create(delivery.globalRate() * (1 - delivery.globalHeadroom())), "telegram-rate")
+            ? ctx.spawn(RateLimiter.create(
+                (delivery.paidBroadcast() ? delivery.paidBroadcastRate() : delivery.globalRate())
+                    * (1 - delivery.globalHeadroom())), "telegram-rate")
             : null;
     return new ChatOutbox.Deps(telegram, limiter, delivery.chatRate(), delivery.chatBurst(),
         delivery.maxAttempts(), delivery.minBackoff(), delivery.maxBackoff(), null);

@@ -464,6 +464,14 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
+  private final java.util.concurrent.atomic.AtomicInteger paidBroadcasts =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** How many calls came with {@code allow_paid_broadcast: true}. */
+  public int paidBroadcasts() {
+    return paidBroadcasts.get();
+  }
+
   /** How many calls {@link #strictRate} answered with 429. */
   public int rateRefusals() {
     synchronized (lock) {
@@ -716,6 +724,9 @@ public final class BotApiEmulator implements AutoCloseable {
   }
 
   private CompletionStage<HttpResponse> call(String method, BotApiParams p) {
+    if (p.bool("allow_paid_broadcast")) {
+      paidBroadcasts.incrementAndGet();
+    }
     switch (method) {
       case "getUpdates":
         return updates.getUpdates(p);

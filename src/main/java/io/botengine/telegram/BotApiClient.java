@@ -72,6 +72,7 @@ public final class BotApiClient implements TelegramGateway {
   private final OkHttpTelegramClient client;
   private final OkHttpClient http;
   private final EngineSettings.Telegram settings;
+  private final Boolean paidBroadcast;
   private final String fileHost;
   private final int filePort;
   private final boolean fileHttps;
@@ -80,7 +81,17 @@ public final class BotApiClient implements TelegramGateway {
   private final BoundedCalls downloads = new BoundedCalls(DOWNLOAD_CONNECTIONS);
 
   public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings) {
+    this(system, settings, false);
+  }
+
+  /**
+   * With {@code paidBroadcast}, every message and document goes with Telegram's
+   * {@code allow_paid_broadcast}, so that the bot may send beyond the free 30 per second.
+   */
+  public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings,
+      boolean paidBroadcast) {
     this.system = system;
+    this.paidBroadcast = paidBroadcast ? Boolean.TRUE : null;
     this.settings = settings;
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequests(settings.clientMaxRequests());
@@ -116,7 +127,8 @@ public final class BotApiClient implements TelegramGateway {
   public CompletionStage<Long> send(long chatId, Outgoing message) {
     if (message instanceof Outgoing.Text text) {
       SendMessage send =
-          SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode()).build();
+          SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode())
+              .allowPaidBroadcast(paidBroadcast).build();
       return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Document doc) {
@@ -125,6 +137,7 @@ public final class BotApiClient implements TelegramGateway {
               .chatId(chatId)
               .document(new InputFile(new ByteArrayInputStream(doc.content()), doc.fileName()))
               .caption(doc.caption())
+              .allowPaidBroadcast(paidBroadcast)
               .build();
       return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
