@@ -68,7 +68,11 @@ final class Guardian {
                   Clock.systemUTC()));
           UserDirectory users = directory(ctx.getSystem(), settings);
           List<Route> routes = new ArrayList<>();
+          JournalProbe journal = new JournalProbe(ctx.getSystem(), settings.askTimeout());
+          NodeGauges.start(ctx.getSystem(), UserEntity.ENTITY_KEY, journal);
           routes.add(new HealthRoutes(ctx.getSystem()).route());
+          routes.add(new MetricsRoute(Metrics.get(ctx.getSystem()), settings.ops().metricsToken())
+              .route());
           routes.add(
               new AdminRoutes(ctx.getSystem(), settings.adminToken(), settings.askTimeout())
                   .route());
@@ -122,11 +126,14 @@ final class Guardian {
 
   private static UserDirectory directory(ActorSystem<?> system, EngineSettings settings) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    return inbound ->
-        sharding
+    Metrics metrics = Metrics.get(system);
+    return inbound -> {
+      metrics.update(UpdateKind.of(inbound));
+      return sharding
             .entityRefFor(UserEntity.ENTITY_KEY, Long.toString(inbound.userId()))
             .<Done>askWithStatus(
                 replyTo -> new UserEntity.HandleUpdate(inbound, replyTo), settings.askTimeout());
+    };
   }
 
   /** How the job registry reaches a user: a {@link UserEntity.Wake} through sharding. */

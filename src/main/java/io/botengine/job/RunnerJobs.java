@@ -21,11 +21,16 @@ public final class RunnerJobs implements JobLauncher {
   private final RunnerClient runner;
   private final ActorRef<JobRegistry.Command> registry;
   private final TaskActor.Deps deps;
+  /** Counts this node's task actors into {@code botengine_jobs_running}. */
+  private final ActorRef<RunningTasks.Started> running;
 
   public RunnerJobs(ActorSystem<?> system, JobRegistry.Waker waker) {
     JobSettings settings = JobSettings.fromConfig(system.settings().config());
     this.system = system;
     this.runner = RunnerClient.create(system);
+    this.running = system.systemActorOf(
+        RunningTasks.create(io.botengine.Metrics.get(system)), "running-tasks",
+        akka.actor.typed.Props.empty());
     this.registry =
         JobRegistry.init(system, waker, settings.wakeInterval(), settings.removalMargin());
     this.deps =
@@ -41,7 +46,8 @@ public final class RunnerJobs implements JobLauncher {
 
   @Override
   public void start(ActorContext<?> context, JobSpec spec, ActorRef<TaskActor.Report> reportTo) {
-    context.spawn(TaskActor.create(spec, reportTo, deps), childName(spec.jobId()));
+    running.tell(new RunningTasks.Started(
+        context.spawn(TaskActor.create(spec, reportTo, deps), childName(spec.jobId()))));
     register(spec.userId(), spec.jobId());
   }
 

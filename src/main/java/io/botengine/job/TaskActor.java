@@ -200,6 +200,7 @@ public final class TaskActor {
   private final ActorRef<Long> statusIds;
   private final ReorderBuffer outputs;
   private final ProgressDisplay progress = new ProgressDisplay();
+  private final OutputTiming timing;
   /** The Runner's id of the task: set once, when the Runner accepted the upload. */
   private String taskId;
 
@@ -218,6 +219,7 @@ public final class TaskActor {
     this.outputs = new ReorderBuffer(spec.lastDelivered(), deps.reorderBuffer());
     this.outboxAck = ctx.messageAdapter(Done.class, d -> new OutputSent());
     this.statusIds = ctx.messageAdapter(Long.class, StatusCreated::new);
+    this.timing = new OutputTiming(io.botengine.Metrics.get(ctx.getSystem()));
   }
 
   private Behavior<Command> start() {
@@ -372,6 +374,7 @@ public final class TaskActor {
       show(progress.progress(p));
     } else if (frame instanceof RunnerFrame.Output o) {
       ReorderBuffer.Offer offer = outputs.offer(o);
+      timing.received(offer.index());
       if (offer.verdict() == ReorderBuffer.Verdict.REPEATED) {
         ctx.getLog().debug("user {} job {}: output {} again, dropped", spec.userId(),
             spec.jobId(), offer.index());
@@ -423,6 +426,7 @@ public final class TaskActor {
 
   private Behavior<Command> onOutputSent() {
     long index = outputs.inFlightIndex();
+    timing.delivered(index);
     ctx.ask(
         Done.class,
         parent,

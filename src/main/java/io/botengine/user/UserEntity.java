@@ -298,12 +298,14 @@ public final class UserEntity
   private final ActorRef<TaskActor.Report> taskReports;
   private int outboxesDraining;
   private final Set<String> refundsInFlight = new HashSet<>();
+  private final io.botengine.Metrics metrics;
 
   private UserEntity(ActorContext<Command> context, String userId, Deps deps) {
     super(PersistenceId.of(ENTITY_KEY.name(), userId), JOURNAL_FAILURE);
     this.context = context;
     this.userId = userId;
     this.deps = deps;
+    this.metrics = io.botengine.Metrics.get(context.getSystem());
     this.events = eventHandler();
     this.taskReports = context.messageAdapter(TaskActor.Report.class, UserEntity::fromTask);
   }
@@ -416,6 +418,7 @@ public final class UserEntity
     }
 
     Plan persist(Event event) {
+      after.add(() -> JobMetrics.record(metrics, event));
       events.add(event);
       state = UserEntity.this.events.apply(state, event);
       return this;
