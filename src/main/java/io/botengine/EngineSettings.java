@@ -317,7 +317,7 @@ public record EngineSettings(
   }
 
   private static Ops ops(Reader r) {
-    String format = r.string("bot.log-format").trim().toLowerCase(java.util.Locale.ROOT);
+    String format = r.string("bot.log-format");
     if (!format.equals("text") && !format.equals("json")) {
       throw r.bad("bot.log-format", "must be 'text' or 'json'", format);
     }

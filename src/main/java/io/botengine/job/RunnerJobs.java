@@ -6,7 +6,10 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.pattern.Patterns;
+import io.botengine.LogFields;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The real {@link JobLauncher}: task actors talking to the Runner through this node's {@link
@@ -47,7 +50,8 @@ public final class RunnerJobs implements JobLauncher {
   @Override
   public void start(ActorContext<?> context, JobSpec spec, ActorRef<TaskActor.Report> reportTo) {
     running.tell(new RunningTasks.Started(
-        context.spawn(TaskActor.create(spec, reportTo, deps), childName(spec.jobId()))));
+        context.spawn(LogFields.around(fields(spec), m -> Map.of(),
+            TaskActor.create(spec, reportTo, deps)), childName(spec.jobId()))));
     register(spec.userId(), spec.jobId());
   }
 
@@ -97,6 +101,17 @@ public final class RunnerJobs implements JobLauncher {
     } else if (taskId != null) {
       runner.cancel(taskId);
     }
+  }
+
+  /** A task's log fields: its user and job, and its Runner task when it resumes one. */
+  private static Map<String, String> fields(JobSpec spec) {
+    Map<String, String> fields = new HashMap<>();
+    fields.put(LogFields.USER_ID, Long.toString(spec.userId()));
+    fields.put(LogFields.JOB_ID, spec.jobId());
+    if (spec.taskId() != null) {
+      fields.put(LogFields.TASK_ID, spec.taskId());
+    }
+    return fields;
   }
 
   /** The Runner client of this node (for health checks). */

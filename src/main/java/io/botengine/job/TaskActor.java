@@ -1,5 +1,7 @@
 package io.botengine.job;
 
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -12,6 +14,7 @@ import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
+import io.botengine.LogFields;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Outgoing;
 import java.time.Duration;
@@ -443,7 +446,7 @@ public final class TaskActor {
     // DEBUG: at INFO every output cost two log lines (here and in the user actor); the job's
     // own lines (started, accepted, completed after N outputs) stay at INFO.
     ctx.getLog().debug("user {} job {} task {}: output {} delivered", spec.userId(),
-        spec.jobId(), taskId, recorded.index());
+        spec.jobId(), value(LogFields.TASK_ID, taskId), value(LogFields.OUTPUT_INDEX, recorded.index()));
     outputs.delivered(recorded.index());
     return then.get();
   }
@@ -633,7 +636,7 @@ public final class TaskActor {
   }
 
   private void log(String what, Object arg) {
-    ctx.getLog().info("user {} job {} task {}: " + what, spec.userId(), spec.jobId(), taskId, arg);
+    ctx.getLog().info("user {} job {} task {}: " + what, spec.userId(), spec.jobId(), value(LogFields.TASK_ID, taskId), arg);
   }
 
   private static String describe(Throwable error) {

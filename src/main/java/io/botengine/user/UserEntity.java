@@ -1,5 +1,9 @@
 package io.botengine.user;
 
+import static io.botengine.LogFields.JOB_ID;
+import static io.botengine.LogFields.TASK_ID;
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
@@ -282,7 +286,7 @@ public final class UserEntity
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps))
+            Entity.of(ENTITY_KEY, ctx -> UserLogFields.around(ctx.getEntityId(), create(ctx.getEntityId(), deps)))
                 .withStopMessage(Stop.INSTANCE));
   }
 
@@ -351,7 +355,7 @@ public final class UserEntity
     }
     context.getLog().info(
         "user {} job {} task {}: resuming after index {}",
-        userId, job.jobId(), job.taskId(), job.lastDelivered());
+        userId, value(JOB_ID, job.jobId()), value(TASK_ID, job.taskId()), job.lastDelivered());
     deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatOf(job),
         job.jobId(), job.taskId(), null, null, job.lastDelivered(),
         outbox(chatOf(job), state.language())), taskReports);
@@ -891,7 +895,7 @@ public final class UserEntity
         .say(plan.replies().text("job.analyzing"));
     String language = plan.state.language();
     plan.then(() -> {
-      context.getLog().info("user {} job {}: started, {} reserved", userId, jobId, cost);
+      context.getLog().info("user {} job {}: started, {} reserved", userId, value(JOB_ID, jobId), cost);
       deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatId, jobId,
           null, fileName, content, 0, outbox(chatId, language)), taskReports);
     });
@@ -922,8 +926,8 @@ public final class UserEntity
   private void cancelJob(Plan plan) {
     UserState.Job job = plan.state.job();
     long chatId = chatOf(job);
-    context.getLog().info("user {} job {} task {}: cancelled by user", userId, job.jobId(),
-        job.taskId());
+    context.getLog().info("user {} job {} task {}: cancelled by user", userId, value(JOB_ID, job.jobId()),
+        value(TASK_ID, job.taskId()));
     plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
         .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
         .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
@@ -965,7 +969,7 @@ public final class UserEntity
     String key = "cv_analysis_" + job.taskId();
     long charged = state.account().hasApplied(key) ? 0 : job.cost();
     context.getLog().info("user {} job {} task {}: succeeded, charged {} under {}", userId,
-        job.jobId(), job.taskId(), charged, key);
+        job.jobId(), value(TASK_ID, job.taskId()), charged, key);
     Plan plan = new Plan(state, chatOf(job));
     return plan
         .persist(new JobSucceeded(job.jobId(), job.taskId(), charged, key, deps.clock().instant()))
@@ -978,7 +982,7 @@ public final class UserEntity
       return Effect().noReply();
     }
     context.getLog().info("user {} job {} task {}: ended {}, reservation released", userId,
-        cmd.jobId(), state.job().taskId(), cmd.outcome());
+        cmd.jobId(), value(TASK_ID, state.job().taskId()), cmd.outcome());
     Plan plan = new Plan(state, chatOf(state.job()));
     return plan
         .persist(new JobEnded(cmd.jobId(), cmd.outcome(), deps.clock().instant()))
@@ -1067,7 +1071,7 @@ public final class UserEntity
     UserState.Job job = state.job();
     if (job != null) {
       context.getLog().info("user {} job {} task {}: cancelled, nobody to deliver to", userId,
-          job.jobId(), job.taskId());
+          value(JOB_ID, job.jobId()), value(TASK_ID, job.taskId()));
       plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
           .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()));
     }
