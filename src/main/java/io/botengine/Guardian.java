@@ -55,6 +55,7 @@ final class Guardian {
           BotApiClient telegram = new BotApiClient(ctx.getSystem(), settings.telegram());
           shutDownClientPoolsOnStop(ctx.getSystem());
           ctx.getSystem().getWhenTerminated().thenRun(telegram::close);
+          JobLauncher launcher = jobs.create(ctx.getSystem(), waker(ctx.getSystem()));
           UserEntity.init(
               ctx.getSystem(),
               new UserEntity.Deps(
@@ -64,17 +65,18 @@ final class Guardian {
                   settings.telegram().maxFileSize(),
                   telegram,
                   outboxDeps(ctx, settings.delivery(), telegram),
-                  jobs.create(ctx.getSystem(), waker(ctx.getSystem())),
+                  launcher,
                   Clock.systemUTC()));
           UserDirectory users = directory(ctx.getSystem(), settings);
           List<Route> routes = new ArrayList<>();
           JournalProbe journal = new JournalProbe(ctx.getSystem(), settings.askTimeout());
           NodeGauges.start(ctx.getSystem(), UserEntity.ENTITY_KEY, journal);
-          routes.add(new HealthRoutes(ctx.getSystem()).route());
+          routes.add(new HealthRoutes(ctx.getSystem(), journal).route());
           routes.add(new MetricsRoute(Metrics.get(ctx.getSystem()), settings.ops().metricsToken())
               .route());
           routes.add(
-              new AdminRoutes(ctx.getSystem(), settings.adminToken(), settings.askTimeout())
+              new AdminRoutes(ctx.getSystem(), settings.adminToken(), settings.askTimeout(),
+                  launcher::running, singletons(settings.telegram()))
                   .route());
           startIngress(ctx, settings.telegram(), telegram, users, routes);
           Route extra = extraRoutes.apply(ctx.getSystem());
@@ -88,6 +90,13 @@ final class Guardian {
           bind(ctx, settings.http(), all, bound);
           return Behaviors.empty();
         });
+  }
+
+  /** The cluster singletons every node starts (on the oldest member): the admin view names them. */
+  private static List<String> singletons(EngineSettings.Telegram telegram) {
+    return telegram.mode() == EngineSettings.Mode.POLLING
+        ? List.of("job-registry", "telegram-polling")
+        : List.of("job-registry");
   }
 
   /** Client pools end before the system does, instead of failing "unexpectedly" under it. */

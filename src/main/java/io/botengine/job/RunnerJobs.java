@@ -10,6 +10,7 @@ import io.botengine.LogFields;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The real {@link JobLauncher}: task actors talking to the Runner through this node's {@link
@@ -112,6 +113,13 @@ public final class RunnerJobs implements JobLauncher {
       fields.put(LogFields.TASK_ID, spec.taskId());
     }
     return fields;
+  }
+
+  @Override
+  public CompletionStage<Map<Long, String>> running(Duration timeout) {
+    return AskPattern.<JobRegistry.Command, JobRegistry.Running>ask(
+            registry, JobRegistry.ListRunning::new, timeout, system.scheduler())
+        .thenApply(JobRegistry.Running::jobs);
   }
 
   /** The Runner client of this node (for health checks). */

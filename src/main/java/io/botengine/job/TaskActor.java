@@ -54,7 +54,10 @@ public final class TaskActor {
    */
   public record Succeeded(String jobId) implements Report {}
 
-  /** The job ended without success; {@code detail} is the Runner's error text, if any. */
+  /**
+   * The job ended without success; {@code detail} is the Runner's error text ({@code FAILED}) or
+   * the {@link RunnerFailure#label()} of the cause ({@code UPLOAD_FAILED}, {@code TIMED_OUT}).
+   */
   public record Failed(String jobId, JobOutcome outcome, String detail) implements Report {}
 
   /** What a task actor is told. */
@@ -258,7 +261,7 @@ public final class TaskActor {
   private Behavior<Command> onUploadRefused(UploadRefused refused, ActorRef<Done> drainTo) {
     ctx.getLog().warn("user {} job {}: upload failed: {}", spec.userId(), spec.jobId(),
         describe(refused.error()));
-    end(new Failed(spec.jobId(), JobOutcome.UPLOAD_FAILED, null));
+    end(new Failed(spec.jobId(), JobOutcome.UPLOAD_FAILED, RunnerFailure.of(refused.error()).label()));
     if (drainTo != null) {
       drainTo.tell(Done.getInstance());
     }
@@ -466,7 +469,7 @@ public final class TaskActor {
     reader.ended = true;
     ctx.getLog().warn("user {} job {} task {}: timed out ({})", spec.userId(), spec.jobId(),
         taskId, describe(error));
-    end(new Failed(spec.jobId(), JobOutcome.TIMED_OUT, null));
+    end(new Failed(spec.jobId(), JobOutcome.TIMED_OUT, RunnerFailure.of(error).label()));
     return stopping(reader, null);
   }
 

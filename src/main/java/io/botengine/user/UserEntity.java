@@ -107,6 +107,13 @@ public final class UserEntity
   public record RefundPayment(String chargeId, ActorRef<StatusReply<Summary>> replyTo)
       implements Command {}
 
+  /** Admin: the running job, with the node this actor runs on; refused when none runs. */
+  public record GetRunningJob(ActorRef<StatusReply<AdminJobs.RunningJob>> replyTo)
+      implements Command {}
+
+  /** Admin: cancel the running job as /cancel would (uncharged, the user told). */
+  public record CancelJob(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
+
   /** Admin: the Stars subscription is not renewed again; it stays valid until its period ends. */
   public record CancelSubscription(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
 
@@ -383,6 +390,7 @@ public final class UserEntity
         .onCommand(TaskSucceeded.class, this::onTaskSucceeded)
         .onCommand(TaskFailed.class, this::onTaskFailed)
         .onCommand(UploadLost.class, this::onUploadLost)
+        .onCommand(CancelJob.class, this::onCancelJob)
         .onCommand(Stop.class, this::onStopWhileProcessing);
 
     b.forAnyState()
@@ -397,6 +405,10 @@ public final class UserEntity
         .onCommand(CancelAnswered.class, this::onCancelAnswered)
         .onCommand(ChatUnreachable.class, this::onChatUnreachable)
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.processing()))
+        .onCommand(GetRunningJob.class,
+            (s, c) -> Effect().reply(c.replyTo(), AdminJobs.running(userId, s, context.getSystem())))
+        .onCommand(CancelJob.class, (s, c) ->
+            Effect().reply(c.replyTo(), StatusReply.error(AdminJobs.nothingToCancel(userId, s))))
         .onCommand(TaskAccepted.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(RecordDelivery.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(TaskSucceeded.class, (s, c) -> Effect().noReply())
@@ -932,6 +944,16 @@ public final class UserEntity
         .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
         .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
         .say(plan.replies().ended(JobOutcome.CANCELLED, null));
+  }
+
+  /** An operator cancels the job: as the user's /cancel, in the job's chat. */
+  private ReplyEffect<Event, UserState> onCancelJob(UserState state, CancelJob cmd) {
+    context.getLog().info("user {} job {}: cancel asked by an operator", userId,
+        value(JOB_ID, state.job().jobId()));
+    Plan plan = new Plan(state, chatOf(state.job()));
+    cancelJob(plan);
+    return Effect().persist(plan.events).thenRun(s -> plan.after.forEach(Runnable::run))
+        .thenReply(cmd.replyTo(), this::summaryOk);
   }
 
   private ReplyEffect<Event, UserState> onTaskAccepted(UserState state, TaskAccepted cmd) {
