@@ -6,12 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.botengine.sandbox.RunnerScenario;
 import io.botengine.testing.EngineHarness;
 import io.botengine.testing.LogCapture;
+import io.botengine.testing.Scrape;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,10 +43,8 @@ class MetricsIntegrationTest {
     return r.body();
   }
 
-  /** The value of the sample {@code series} (name and labels as printed), 0 when absent. */
   static double value(String scrape, String series) {
-    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(scrape);
-    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    return Scrape.value(scrape, series);
   }
 
   static double value(String series) {

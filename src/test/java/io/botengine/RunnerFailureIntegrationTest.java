@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.botengine.sandbox.RunnerScenario;
 import io.botengine.testing.EngineHarness;
-import io.botengine.testing.LogCapture;
 import io.botengine.testing.CapturingAppender;
+import io.botengine.testing.LogCapture;
+import io.botengine.testing.Scrape;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,7 @@ class RunnerFailureIntegrationTest {
   }
 
   private static double errors(EngineHarness harness, String kind) {
-    return MetricsIntegrationTest.value(harness.call("GET", "/metrics", null).body(),
+    return Scrape.value(harness.call("GET", "/metrics", null).body(),
         "botengine_runner_errors_total{kind=\"" + kind + "\"}");
   }
 
