@@ -25,8 +25,8 @@ final class JournalProbe {
   JournalProbe(ActorSystem<?> system, Duration timeout) {
     this.system = system;
     this.timeout = timeout;
-    this.jdbc =
-        "jdbc-journal".equals(system.settings().config().getString("akka.persistence.journal.plugin"));
+    String plugin = system.settings().config().getString("akka.persistence.journal.plugin");
+    this.jdbc = "jdbc-journal".equals(plugin);
   }
 
   /** Empty when the journal answered; otherwise why not, in a few words. */

@@ -100,7 +100,7 @@ public final class Metrics implements Extension {
     return registry.scrape();
   }
 
-  /** An update reached the engine through this node's ingress; {@code kind} as in {@code UpdateKind}. */
+  /** An update reached the users through this node's ingress; {@code kind}: see UpdateKind. */
   public void update(String kind) {
     Counter.builder("botengine.updates").description("Telegram updates received by this node")
         .tag("kind", kind).register(registry).increment();

@@ -261,7 +261,8 @@ public final class TaskActor {
   private Behavior<Command> onUploadRefused(UploadRefused refused, ActorRef<Done> drainTo) {
     ctx.getLog().warn("user {} job {}: upload failed: {}", spec.userId(), spec.jobId(),
         describe(refused.error()));
-    end(new Failed(spec.jobId(), JobOutcome.UPLOAD_FAILED, RunnerFailure.of(refused.error()).label()));
+    end(new Failed(spec.jobId(), JobOutcome.UPLOAD_FAILED,
+        RunnerFailure.of(refused.error()).label()));
     if (drainTo != null) {
       drainTo.tell(Done.getInstance());
     }
@@ -449,7 +450,8 @@ public final class TaskActor {
     // DEBUG: at INFO every output cost two log lines (here and in the user actor); the job's
     // own lines (started, accepted, completed after N outputs) stay at INFO.
     ctx.getLog().debug("user {} job {} task {}: output {} delivered", spec.userId(),
-        spec.jobId(), value(LogFields.TASK_ID, taskId), value(LogFields.OUTPUT_INDEX, recorded.index()));
+        spec.jobId(), value(LogFields.TASK_ID, taskId),
+        value(LogFields.OUTPUT_INDEX, recorded.index()));
     outputs.delivered(recorded.index());
     return then.get();
   }
@@ -639,7 +641,8 @@ public final class TaskActor {
   }
 
   private void log(String what, Object arg) {
-    ctx.getLog().info("user {} job {} task {}: " + what, spec.userId(), spec.jobId(), value(LogFields.TASK_ID, taskId), arg);
+    ctx.getLog().info("user {} job {} task {}: " + what, spec.userId(), spec.jobId(),
+        value(LogFields.TASK_ID, taskId), arg);
   }
 
   private static String describe(Throwable error) {

@@ -120,7 +120,8 @@ public final class BotApiClient implements TelegramGateway {
     if (message instanceof Outgoing.Text text) {
       SendMessage send =
           SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode()).build();
-      return call("sendMessage", () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendMessage",
+          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Document doc) {
       SendDocument send =
@@ -129,7 +130,8 @@ public final class BotApiClient implements TelegramGateway {
               .document(new InputFile(new ByteArrayInputStream(doc.content()), doc.fileName()))
               .caption(doc.caption())
               .build();
-      return call("sendDocument", () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendDocument",
+          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Edit edit) {
       EditMessageText send =
@@ -138,11 +140,13 @@ public final class BotApiClient implements TelegramGateway {
               .messageId((int) edit.messageId())
               .text(edit.text())
               .build();
-      return call("editMessageText", () -> client.executeAsync(send)).thenApply(r -> edit.messageId());
+      return call("editMessageText",
+          () -> client.executeAsync(send)).thenApply(r -> edit.messageId());
     }
     if (message instanceof Outgoing.Delete delete) {
       DeleteMessage send = new DeleteMessage(Long.toString(chatId), (int) delete.messageId());
-      return call("deleteMessage", () -> client.executeAsync(send)).thenApply(r -> delete.messageId());
+      return call("deleteMessage",
+          () -> client.executeAsync(send)).thenApply(r -> delete.messageId());
     }
     if (message instanceof Outgoing.Invoice invoice) {
       SendInvoice send = SendInvoice.builder()
@@ -153,7 +157,8 @@ public final class BotApiClient implements TelegramGateway {
           .currency(STARS)
           .price(new LabeledPrice(invoice.title(), (int) invoice.stars()))
           .build();
-      return call("sendInvoice", () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendInvoice",
+          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.SubscriptionOffer offer) {
       CreateInvoiceLink link = CreateInvoiceLink.builder()
@@ -189,12 +194,14 @@ public final class BotApiClient implements TelegramGateway {
 
   @Override
   public CompletionStage<Boolean> refundStarPayment(long userId, String chargeId) {
-    return call("refundStarPayment", () -> client.executeAsync(new RefundStarPayment(userId, chargeId)));
+    return call("refundStarPayment",
+        () -> client.executeAsync(new RefundStarPayment(userId, chargeId)));
   }
 
   @Override
   public CompletionStage<Boolean> cancelStarSubscription(long userId, String chargeId) {
-    return call("editUserStarSubscription", () -> client.executeAsync(new EditUserStarSubscription(userId, chargeId, true)));
+    return call("editUserStarSubscription",
+        () -> client.executeAsync(new EditUserStarSubscription(userId, chargeId, true)));
   }
 
   @Override
@@ -273,12 +280,14 @@ public final class BotApiClient implements TelegramGateway {
 
   /** Removes any webhook so that getUpdates works; pending updates are kept. */
   public CompletionStage<Boolean> deleteWebhook() {
-    return call("deleteWebhook", () -> client.executeAsync(DeleteWebhook.builder().dropPendingUpdates(false).build()));
+    return call("deleteWebhook",
+        () -> client.executeAsync(DeleteWebhook.builder().dropPendingUpdates(false).build()));
   }
 
   /** Registers {@code url} as the webhook, with the secret Telegram will send back. */
   public CompletionStage<Boolean> setWebhook(String url, String secret) {
-    return call("setWebhook", () -> client.executeAsync(SetWebhook.builder().url(url).secretToken(secret).build()));
+    return call("setWebhook",
+        () -> client.executeAsync(SetWebhook.builder().url(url).secretToken(secret).build()));
   }
 
   /** Registers the bot's commands for Telegram's command menu, for one language or all (null). */

@@ -65,7 +65,7 @@ public final class AdminRoutes extends AllDirectives {
     this(system, adminToken, timeout, t -> CompletableFuture.completedFuture(Map.of()), List.of());
   }
 
-  /** {@code singletons}: the names of the cluster singletons this node runs, for the cluster view. */
+  /** {@code singletons}: the cluster singletons every node starts, for the cluster view. */
   public AdminRoutes(ActorSystem<?> system, String adminToken, Duration timeout,
       RunningJobs runningJobs, List<String> singletons) {
     this.system = system;

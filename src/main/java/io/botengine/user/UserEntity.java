@@ -293,7 +293,8 @@ public final class UserEntity
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_KEY, ctx -> UserLogFields.around(ctx.getEntityId(), create(ctx.getEntityId(), deps)))
+            Entity.of(ENTITY_KEY,
+                    ctx -> UserLogFields.around(ctx.getEntityId(), create(ctx.getEntityId(), deps)))
                 .withStopMessage(Stop.INSTANCE));
   }
 
@@ -406,7 +407,8 @@ public final class UserEntity
         .onCommand(ChatUnreachable.class, this::onChatUnreachable)
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.processing()))
         .onCommand(GetRunningJob.class,
-            (s, c) -> Effect().reply(c.replyTo(), AdminJobs.running(userId, s, context.getSystem())))
+            (s, c) ->
+                Effect().reply(c.replyTo(), AdminJobs.running(userId, s, context.getSystem())))
         .onCommand(CancelJob.class, (s, c) ->
             Effect().reply(c.replyTo(), StatusReply.error(AdminJobs.nothingToCancel(userId, s))))
         .onCommand(TaskAccepted.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
@@ -907,7 +909,8 @@ public final class UserEntity
         .say(plan.replies().text("job.analyzing"));
     String language = plan.state.language();
     plan.then(() -> {
-      context.getLog().info("user {} job {}: started, {} reserved", userId, value(JOB_ID, jobId), cost);
+      context.getLog().info("user {} job {}: started, {} reserved", userId, value(JOB_ID, jobId),
+          cost);
       deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatId, jobId,
           null, fileName, content, 0, outbox(chatId, language)), taskReports);
     });
@@ -938,8 +941,8 @@ public final class UserEntity
   private void cancelJob(Plan plan) {
     UserState.Job job = plan.state.job();
     long chatId = chatOf(job);
-    context.getLog().info("user {} job {} task {}: cancelled by user", userId, value(JOB_ID, job.jobId()),
-        value(TASK_ID, job.taskId()));
+    context.getLog().info("user {} job {} task {}: cancelled by user", userId,
+        value(JOB_ID, job.jobId()), value(TASK_ID, job.taskId()));
     plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
         .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
         .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
