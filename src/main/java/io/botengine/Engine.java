@@ -49,6 +49,7 @@ public final class Engine implements AutoCloseable {
     LogSafe.secret(settings.telegram().token());
     LogSafe.secret(settings.telegram().webhookSecret());
     LogSafe.secret(settings.adminToken());
+    LogSafe.secret(settings.ops().metricsToken());
     LogSafe.secret(settings.persistence().password());
     LogSafe.secret(config.getString("bot.runner.api-key"));
     Ports.checkBindable(settings);

@@ -24,7 +24,11 @@ public record EngineSettings(
     UserSettings user,
     Persistence persistence,
     ClusterSettings cluster,
-    Duration askTimeout) {
+    Duration askTimeout,
+    Ops ops) {
+
+  /** Operating the node: the bearer token of {@code GET /metrics} (empty: none), the log format. */
+  public record Ops(String metricsToken, String logFormat) {}
 
   /** Bot API access and ingress mode. */
   public record Telegram(
@@ -149,6 +153,8 @@ public record EngineSettings(
           Map.entry("bot.runner.url", "RUNNER_URL"),
           Map.entry("bot.http.host", "HTTP_HOST"),
           Map.entry("bot.admin.api-token", "ADMIN_API_TOKEN"),
+          Map.entry("bot.metrics.token", "METRICS_TOKEN"),
+          Map.entry("bot.log-format", "LOG_FORMAT"),
           Map.entry("bot.persistence.jdbc-url", "JDBC_URL"),
           Map.entry("bot.persistence.user", "JDBC_USER"),
           Map.entry("bot.persistence.password", "JDBC_PASSWORD"),
@@ -315,7 +321,16 @@ public record EngineSettings(
         user,
         persistence,
         cluster,
-        r.positiveDuration("bot.ask-timeout"));
+        r.positiveDuration("bot.ask-timeout"),
+        ops(r));
+  }
+
+  private static Ops ops(Reader r) {
+    String format = r.string("bot.log-format");
+    if (!format.equals("text") && !format.equals("json")) {
+      throw r.bad("bot.log-format", "must be 'text' or 'json'", format);
+    }
+    return new Ops(r.string("bot.metrics.token"), format);
   }
 
   private static final String SSE_EVENT_SIZE = "akka.http.sse.max-event-size";

@@ -56,6 +56,7 @@ final class Guardian {
               settings.delivery().paidBroadcast());
           shutDownClientPoolsOnStop(ctx.getSystem());
           ctx.getSystem().getWhenTerminated().thenRun(telegram::close);
+          JobLauncher launcher = jobs.create(ctx.getSystem(), waker(ctx.getSystem()));
           UserEntity.init(
               ctx.getSystem(),
               new UserEntity.Deps(
@@ -65,13 +66,18 @@ final class Guardian {
                   settings.telegram().maxFileSize(),
                   telegram,
                   outboxDeps(ctx, settings.delivery(), telegram),
-                  jobs.create(ctx.getSystem(), waker(ctx.getSystem())),
+                  launcher,
                   Clock.systemUTC()));
           UserDirectory users = directory(ctx.getSystem(), settings);
           List<Route> routes = new ArrayList<>();
-          routes.add(new HealthRoutes(ctx.getSystem()).route());
+          JournalProbe journal = new JournalProbe(ctx.getSystem(), settings.askTimeout());
+          NodeGauges.start(ctx.getSystem(), UserEntity.ENTITY_KEY, journal);
+          routes.add(new HealthRoutes(ctx.getSystem(), journal).route());
+          routes.add(new MetricsRoute(Metrics.get(ctx.getSystem()), settings.ops().metricsToken())
+              .route());
           routes.add(
-              new AdminRoutes(ctx.getSystem(), settings.adminToken(), settings.askTimeout())
+              new AdminRoutes(ctx.getSystem(), settings.adminToken(), settings.askTimeout(),
+                  launcher::running, singletons(settings.telegram()))
                   .route());
           startIngress(ctx, settings.telegram(), telegram, users, routes);
           Route extra = extraRoutes.apply(ctx.getSystem());
@@ -85,6 +91,13 @@ final class Guardian {
           bind(ctx, settings.http(), all, bound);
           return Behaviors.empty();
         });
+  }
+
+  /** The cluster singletons every node starts (on the oldest member): the admin view names them. */
+  private static List<String> singletons(EngineSettings.Telegram telegram) {
+    return telegram.mode() == EngineSettings.Mode.POLLING
+        ? List.of("job-registry", "telegram-polling")
+        : List.of("job-registry");
   }
 
   /** Client pools end before the system does, instead of failing "unexpectedly" under it. */
@@ -125,11 +138,14 @@ final class Guardian {
 
   private static UserDirectory directory(ActorSystem<?> system, EngineSettings settings) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    return inbound ->
-        sharding
+    Metrics metrics = Metrics.get(system);
+    return inbound -> {
+      metrics.update(UpdateKind.of(inbound));
+      return sharding
             .entityRefFor(UserEntity.ENTITY_KEY, Long.toString(inbound.userId()))
             .<Done>askWithStatus(
                 replyTo -> new UserEntity.HandleUpdate(inbound, replyTo), settings.askTimeout());
+    };
   }
 
   /** How the job registry reaches a user: a {@link UserEntity.Wake} through sharding. */

@@ -32,9 +32,9 @@ public final class Main {
       }
       Engine engine = Engine.start(config, RunnerJobs::new);
       int port = engine.httpPort(Duration.ofSeconds(30));
-      System.out.printf(
-          "bot-engine is up: %s mode, HTTP on port %d (health: /health/ready)%n",
-          settings.telegram().mode().name().toLowerCase(), port);
+      announce(settings, String.format(
+          "bot-engine is up: %s mode, HTTP on port %d (health: /health/ready)",
+          settings.telegram().mode().name().toLowerCase(), port));
       exitZeroAfterGracefulStop(engine.system());
     } catch (EngineSettings.SettingsException e) {
       fail(2, "Configuration error: " + e.getMessage());
@@ -72,6 +72,18 @@ public final class Main {
       }
     }, "exit-0-after-graceful-stop");
     Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  /**
+   * The one line that says the node is up: printed as is, or with {@code LOG_FORMAT=json} logged,
+   * so that standard output stays one JSON object per line.
+   */
+  public static void announce(EngineSettings settings, String line) {
+    if (settings.ops().logFormat().equals("json")) {
+      LoggerFactory.getLogger(Main.class).info(line);
+    } else {
+      System.out.println(line);
+    }
   }
 
   private static String firstLine(Throwable e) {

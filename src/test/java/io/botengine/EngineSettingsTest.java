@@ -58,6 +58,15 @@ class EngineSettingsTest {
   }
 
   @Test
+  void logFormatIsTextOrJson() {
+    assertEquals("text", EngineSettings.from(config(Map.of())).ops().logFormat());
+    assertEquals("json",
+        EngineSettings.from(config(Map.of("bot.log-format", "json"))).ops().logFormat());
+    assertEquals("LOG_FORMAT (bot.log-format) must be 'text' or 'json', got 'xml'",
+        failure(Map.of("bot.log-format", "xml")));
+  }
+
+  @Test
   void aPostgresUrlSelectsPostgres() {
     EngineSettings s = EngineSettings.from(
         config(Map.of("bot.persistence.jdbc-url", "jdbc:postgresql://db:5432/bot")));

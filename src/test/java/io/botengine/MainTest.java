@@ -104,6 +104,31 @@ class MainTest {
   }
 
   @Test
+  void jsonLogsAreOneObjectPerLineFromStartToStop() throws Exception {
+    Path stdout = WORK.resolve("json-" + UUID.randomUUID() + ".log");
+    Process p = start(Map.of("HTTP_PORT", "0", "CLUSTER_PORT", "0", "LOG_FORMAT", "json"), stdout);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (!Files.readString(stdout).contains("Sandbox is up")) {
+        assertTrue(p.isAlive(), "the sandbox stopped: " + Files.readString(stdout));
+        assertTrue(System.nanoTime() < deadline, "the sandbox did not start in 90 s");
+        p.waitFor(200, TimeUnit.MILLISECONDS);
+      }
+      p.destroy();
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the node stopped");
+      com.fasterxml.jackson.databind.ObjectMapper json =
+          new com.fasterxml.jackson.databind.ObjectMapper();
+      List<String> lines = Files.readAllLines(stdout);
+      assertTrue(lines.size() > 5, String.join("\n", lines));
+      for (String line : lines) {
+        assertTrue(json.readTree(line).isObject(), line);
+      }
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
   void aGracefulStopExitsZero() throws Exception {
     Path stdout = WORK.resolve("sigterm-" + UUID.randomUUID() + ".log");
     Process p = start(Map.of("HTTP_PORT", "0", "CLUSTER_PORT", "0"), stdout);

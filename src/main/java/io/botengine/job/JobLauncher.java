@@ -5,6 +5,10 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.ActorContext;
 import io.botengine.telegram.ChatOutbox;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Starts and stops the task actor of a job as a child of the actor whose context is given (the
@@ -45,4 +49,9 @@ public interface JobLauncher {
 
   /** Cancels the job's Runner task (best effort) and stops its task actor at once. */
   void cancel(ActorContext<?> parent, String jobId, String taskId);
+
+  /** The running jobs of the whole cluster (job id by user id), from the job registry. */
+  default CompletionStage<Map<Long, String>> running(Duration timeout) {
+    return CompletableFuture.completedFuture(Map.of());
+  }
 }

@@ -90,6 +90,16 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
   /** This job of the user ended (sent by its task actor when it stops). */
   public record Finished(long userId, String jobId) implements Command {}
 
+  /** Admin: the running jobs, by user id, as the registry knows them. */
+  public record ListRunning(ActorRef<Running> replyTo) implements Command {}
+
+  /** The running jobs: job id by user id. */
+  public record Running(Map<Long, String> jobs) implements JsonSerializable {
+    public Running {
+      jobs = Map.copyOf(jobs);
+    }
+  }
+
   private enum WakeAll implements Command {
     INSTANCE
   }
@@ -260,6 +270,10 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
         .onMessage(MemberRemoved.class, this::onMemberRemoved)
         .onMessage(WakeAll.class, w -> {
           wake(running);
+          return this;
+        })
+        .onMessage(ListRunning.class, l -> {
+          l.replyTo().tell(new Running(running));
           return this;
         })
         .onMessage(JobsGone.class, this::onJobsGone)

@@ -45,6 +45,7 @@ final class RunnerCalls {
   private static final Logger log = LoggerFactory.getLogger(RunnerCalls.class);
 
   private final akka.actor.ActorSystem classic;
+  private final io.botengine.Metrics metrics;
   private final RunnerSettings settings;
   private final Http http;
   private final HttpsConnectionContext https;
@@ -59,6 +60,7 @@ final class RunnerCalls {
 
   RunnerCalls(ActorSystem<?> system, RunnerSettings settings) {
     this.classic = system.classicSystem();
+    this.metrics = io.botengine.Metrics.get(system);
     this.settings = settings;
     this.http = Http.get(classic);
     this.https = http.defaultClientHttpsContext();
@@ -246,7 +248,13 @@ final class RunnerCalls {
             }
           });
     });
-    return reply;
+    return reply.whenComplete((answer, error) -> {
+      if (error != null) {
+        metrics.runnerError(RunnerFailure.of(Failures.cause(error)).label());
+      } else if (answer.status() != 200) {
+        metrics.runnerError(RunnerFailure.ofStatus(answer.status()).label());
+      }
+    });
   }
 
   /**

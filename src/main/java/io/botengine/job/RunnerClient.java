@@ -47,6 +47,7 @@ public final class RunnerClient {
   private final RunnerCalls calls;
   private final RunnerEventStream events;
   private final RunnerPoller poller;
+  private final io.botengine.Metrics metrics;
 
   /** A client of the Runner at {@code settings.url()}. */
   public RunnerClient(ActorSystem<?> system, RunnerSettings settings) {
@@ -57,6 +58,7 @@ public final class RunnerClient {
     this.calls = new RunnerCalls(system, settings);
     this.events = new RunnerEventStream(system, settings, calls);
     this.poller = new RunnerPoller(settings, calls);
+    this.metrics = io.botengine.Metrics.get(system);
     log.info(
         "Runner client for {}: stream idle limit {}, {} consecutive failures allowed",
         io.botengine.LogSafe.url(settings.url()),
@@ -126,6 +128,7 @@ public final class RunnerClient {
    * after {@code poll-max-duration}.
    */
   public Source<RunnerFrame, NotUsed> poll(String taskId) {
+    metrics.pollingFallback();
     return poller.poll(taskId);
   }
 

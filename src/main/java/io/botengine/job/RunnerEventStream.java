@@ -52,6 +52,7 @@ final class RunnerEventStream {
   private static final ContentType EVENT_STREAM = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
 
   private final akka.actor.ActorSystem classic;
+  private final io.botengine.Metrics metrics;
   private final RunnerSettings settings;
   private final RunnerCalls calls;
   private final ClientConnectionSettings streamConnection;
@@ -60,6 +61,7 @@ final class RunnerEventStream {
 
   RunnerEventStream(ActorSystem<?> system, RunnerSettings settings, RunnerCalls calls) {
     this.classic = system.classicSystem();
+    this.metrics = io.botengine.Metrics.get(system);
     this.settings = settings;
     this.calls = calls;
     Config root = system.settings().config();
@@ -103,9 +105,11 @@ final class RunnerEventStream {
         .idleTimeout(settings.streamIdleTimeout())
         .mapError(
             TimeoutException.class,
-            e ->
-                new RunnerException.StreamIdle(
-                    taskId, "no event for " + settings.streamIdleTimeout()))
+            e -> {
+              metrics.runnerError(RunnerFailure.TIMEOUT.label());
+              return new RunnerException.StreamIdle(
+                  taskId, "no event for " + settings.streamIdleTimeout());
+            })
         .filter(frame -> keep(taskId, frame))
         .takeWhile(frame -> !frame.terminal(), true)
         .watchTermination(
@@ -180,6 +184,7 @@ final class RunnerEventStream {
         if (attempt == 1) {
           return connect(effective);
         }
+        metrics.streamReconnect();
         Duration delay = settings.streamBackoff().delay(failures.get());
         log.info(
             "Reconnecting the stream of task {} in {} ms (attempt {}, Last-Event-ID {})",
@@ -230,6 +235,7 @@ final class RunnerEventStream {
      * Records a failed attempt; true when that was the last one allowed (the source then fails).
      */
     private boolean failed(String why) {
+      metrics.runnerError(RunnerFailure.ofReason(why).label());
       int consecutive = failures.incrementAndGet();
       log.warn(
           "Stream of task {}: attempt {} failed ({}), {} of {} consecutive failures",

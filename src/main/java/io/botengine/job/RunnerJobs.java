@@ -6,7 +6,11 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.pattern.Patterns;
+import io.botengine.LogFields;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The real {@link JobLauncher}: task actors talking to the Runner through this node's {@link
@@ -21,11 +25,16 @@ public final class RunnerJobs implements JobLauncher {
   private final RunnerClient runner;
   private final ActorRef<JobRegistry.Command> registry;
   private final TaskActor.Deps deps;
+  /** Counts this node's task actors into {@code botengine_jobs_running}. */
+  private final ActorRef<RunningTasks.Started> running;
 
   public RunnerJobs(ActorSystem<?> system, JobRegistry.Waker waker) {
     JobSettings settings = JobSettings.fromConfig(system.settings().config());
     this.system = system;
     this.runner = RunnerClient.create(system);
+    this.running = system.systemActorOf(
+        RunningTasks.create(io.botengine.Metrics.get(system)), "running-tasks",
+        akka.actor.typed.Props.empty());
     this.registry =
         JobRegistry.init(system, waker, settings.wakeInterval(), settings.removalMargin());
     this.deps =
@@ -41,7 +50,9 @@ public final class RunnerJobs implements JobLauncher {
 
   @Override
   public void start(ActorContext<?> context, JobSpec spec, ActorRef<TaskActor.Report> reportTo) {
-    context.spawn(TaskActor.create(spec, reportTo, deps), childName(spec.jobId()));
+    running.tell(new RunningTasks.Started(
+        context.spawn(LogFields.around(fields(spec), m -> Map.of(),
+            TaskActor.create(spec, reportTo, deps)), childName(spec.jobId()))));
     register(spec.userId(), spec.jobId());
   }
 
@@ -91,6 +102,24 @@ public final class RunnerJobs implements JobLauncher {
     } else if (taskId != null) {
       runner.cancel(taskId);
     }
+  }
+
+  /** A task's log fields: its user and job, and its Runner task when it resumes one. */
+  private static Map<String, String> fields(JobSpec spec) {
+    Map<String, String> fields = new HashMap<>();
+    fields.put(LogFields.USER_ID, Long.toString(spec.userId()));
+    fields.put(LogFields.JOB_ID, spec.jobId());
+    if (spec.taskId() != null) {
+      fields.put(LogFields.TASK_ID, spec.taskId());
+    }
+    return fields;
+  }
+
+  @Override
+  public CompletionStage<Map<Long, String>> running(Duration timeout) {
+    return AskPattern.<JobRegistry.Command, JobRegistry.Running>ask(
+            registry, JobRegistry.ListRunning::new, timeout, system.scheduler())
+        .thenApply(JobRegistry.Running::jobs);
   }
 
   /** The Runner client of this node (for health checks). */

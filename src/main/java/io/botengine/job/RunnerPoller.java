@@ -28,7 +28,10 @@ final class RunnerPoller {
     this.calls = calls;
   }
 
-  /** See {@link RunnerClient#poll}. */
+  /**
+   * See {@link RunnerClient#poll}. A status the Runner refuses for good (the task is unknown, the
+   * key refused) fails the source at once; other failed polls are tried again.
+   */
   Source<RunnerFrame, NotUsed> poll(String taskId) {
     return Source.tick(Duration.ZERO, settings.pollInterval(), taskId)
         .mapAsync(1, this::pollOnce)
@@ -49,7 +52,12 @@ final class RunnerPoller {
         .handle(
             (status, failure) -> {
               if (failure != null) {
-                log.warn("Polling task {} failed: {}", taskId, RunnerCalls.reason(failure));
+                String reason = RunnerCalls.reason(failure);
+                log.warn("Polling task {} failed: {}", taskId, reason);
+                RunnerFailure cause = RunnerFailure.ofReason(reason);
+                if (cause == RunnerFailure.TASK_NOT_FOUND || cause == RunnerFailure.AUTH_REFUSED) {
+                  throw new RunnerException.RequestFailed(reason);
+                }
                 return Optional.empty();
               }
               log.debug("Task {} is {}", taskId, status.state());

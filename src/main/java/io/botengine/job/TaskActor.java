@@ -1,5 +1,7 @@
 package io.botengine.job;
 
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -12,6 +14,7 @@ import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
+import io.botengine.LogFields;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Outgoing;
 import java.time.Duration;
@@ -51,7 +54,10 @@ public final class TaskActor {
    */
   public record Succeeded(String jobId) implements Report {}
 
-  /** The job ended without success; {@code detail} is the Runner's error text, if any. */
+  /**
+   * The job ended without success; {@code detail} is the Runner's error text ({@code FAILED}) or
+   * the {@link RunnerFailure#label()} of the cause ({@code UPLOAD_FAILED}, {@code TIMED_OUT}).
+   */
   public record Failed(String jobId, JobOutcome outcome, String detail) implements Report {}
 
   /** What a task actor is told. */
@@ -215,6 +221,7 @@ public final class TaskActor {
   private final ActorRef<Long> statusIds;
   private final ReorderBuffer outputs;
   private final ProgressDisplay progress = new ProgressDisplay();
+  private final OutputTiming timing;
   /** The Runner's id of the task: set once, when the Runner accepted the upload. */
   private String taskId;
 
@@ -233,6 +240,7 @@ public final class TaskActor {
     this.outputs = new ReorderBuffer(spec.lastDelivered(), deps.reorderBuffer());
     this.outboxAck = ctx.messageAdapter(Done.class, d -> new OutputSent());
     this.statusIds = ctx.messageAdapter(Long.class, StatusCreated::new);
+    this.timing = new OutputTiming(io.botengine.Metrics.get(ctx.getSystem()));
   }
 
   private Behavior<Command> start() {
@@ -268,7 +276,8 @@ public final class TaskActor {
   private Behavior<Command> onUploadRefused(UploadRefused refused, ActorRef<Done> drainTo) {
     ctx.getLog().warn("user {} job {}: upload failed: {}", spec.userId(), spec.jobId(),
         describe(refused.error()));
-    end(new Failed(spec.jobId(), JobOutcome.UPLOAD_FAILED, null));
+    end(new Failed(spec.jobId(), JobOutcome.UPLOAD_FAILED,
+        RunnerFailure.of(refused.error()).label()));
     if (drainTo != null) {
       drainTo.tell(Done.getInstance());
     }
@@ -387,6 +396,7 @@ public final class TaskActor {
       show(progress.progress(p));
     } else if (frame instanceof RunnerFrame.Output o) {
       ReorderBuffer.Offer offer = outputs.offer(o);
+      timing.received(offer.index());
       if (offer.verdict() == ReorderBuffer.Verdict.REPEATED) {
         ctx.getLog().debug("user {} job {}: output {} again, dropped", spec.userId(),
             spec.jobId(), offer.index());
@@ -438,6 +448,7 @@ public final class TaskActor {
 
   private Behavior<Command> onOutputSent() {
     long index = outputs.inFlightIndex();
+    timing.delivered(index);
     ctx.ask(
         Done.class,
         parent,
@@ -454,7 +465,8 @@ public final class TaskActor {
     // DEBUG: at INFO every output cost two log lines (here and in the user actor); the job's
     // own lines (started, accepted, completed after N outputs) stay at INFO.
     ctx.getLog().debug("user {} job {} task {}: output {} delivered", spec.userId(),
-        spec.jobId(), taskId, recorded.index());
+        spec.jobId(), value(LogFields.TASK_ID, taskId),
+        value(LogFields.OUTPUT_INDEX, recorded.index()));
     outputs.delivered(recorded.index());
     return then.get();
   }
@@ -474,7 +486,7 @@ public final class TaskActor {
     reader.ended = true;
     ctx.getLog().warn("user {} job {} task {}: timed out ({})", spec.userId(), spec.jobId(),
         taskId, describe(error));
-    end(new Failed(spec.jobId(), JobOutcome.TIMED_OUT, null));
+    end(new Failed(spec.jobId(), JobOutcome.TIMED_OUT, RunnerFailure.of(error).label()));
     return stopping(reader, null);
   }
 
@@ -644,7 +656,8 @@ public final class TaskActor {
   }
 
   private void log(String what, Object arg) {
-    ctx.getLog().info("user {} job {} task {}: " + what, spec.userId(), spec.jobId(), taskId, arg);
+    ctx.getLog().info("user {} job {} task {}: " + what, spec.userId(), spec.jobId(),
+        value(LogFields.TASK_ID, taskId), arg);
   }
 
   private static String describe(Throwable error) {

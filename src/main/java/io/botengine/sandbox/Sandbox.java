@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.Engine;
 import io.botengine.EngineSettings;
+import io.botengine.Main;
 import io.botengine.job.RunnerJobs;
 import java.time.Duration;
 import java.util.Map;
@@ -94,10 +95,10 @@ public final class Sandbox implements AutoCloseable {
                     .route());
     engine.system().getWhenTerminated().thenRun(emulators::terminate);
     int port = engine.httpPort(Duration.ofSeconds(30));
-    System.out.printf(
+    Main.announce(settings, String.format(
         "Sandbox is up: open http://localhost:%d/ to chat with the bot (no TELEGRAM_BOT_TOKEN"
-            + " set; Bot API emulator at %s, Runner emulator at %s)%n",
-        port, bot.baseUrl(), runner.baseUrl());
+            + " set; Bot API emulator at %s, Runner emulator at %s)",
+        port, bot.baseUrl(), runner.baseUrl()));
     return new Sandbox(emulators, bot, runner, engine, port);
   }
 

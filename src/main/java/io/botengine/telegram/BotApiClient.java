@@ -13,6 +13,7 @@ import akka.stream.javadsl.Source;
 import akka.util.ByteString;
 import io.botengine.BoundedCalls;
 import io.botengine.EngineSettings;
+import io.botengine.Metrics;
 import io.botengine.Failures;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -69,6 +70,7 @@ public final class BotApiClient implements TelegramGateway {
   private static final int DOWNLOAD_CONNECTIONS = 32;
 
   private final ActorSystem<?> system;
+  private final Metrics metrics;
   private final OkHttpTelegramClient client;
   private final OkHttpClient http;
   private final EngineSettings.Telegram settings;
@@ -92,6 +94,7 @@ public final class BotApiClient implements TelegramGateway {
       boolean paidBroadcast) {
     this.system = system;
     this.paidBroadcast = paidBroadcast ? Boolean.TRUE : null;
+    this.metrics = Metrics.get(system);
     this.settings = settings;
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequests(settings.clientMaxRequests());
@@ -129,7 +132,8 @@ public final class BotApiClient implements TelegramGateway {
       SendMessage send =
           SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode())
               .allowPaidBroadcast(paidBroadcast).build();
-      return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendMessage",
+          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Document doc) {
       SendDocument send =
@@ -139,7 +143,8 @@ public final class BotApiClient implements TelegramGateway {
               .caption(doc.caption())
               .allowPaidBroadcast(paidBroadcast)
               .build();
-      return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendDocument",
+          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Edit edit) {
       EditMessageText send =
@@ -148,11 +153,13 @@ public final class BotApiClient implements TelegramGateway {
               .messageId((int) edit.messageId())
               .text(edit.text())
               .build();
-      return call(() -> client.executeAsync(send)).thenApply(r -> edit.messageId());
+      return call("editMessageText",
+          () -> client.executeAsync(send)).thenApply(r -> edit.messageId());
     }
     if (message instanceof Outgoing.Delete delete) {
       DeleteMessage send = new DeleteMessage(Long.toString(chatId), (int) delete.messageId());
-      return call(() -> client.executeAsync(send)).thenApply(r -> delete.messageId());
+      return call("deleteMessage",
+          () -> client.executeAsync(send)).thenApply(r -> delete.messageId());
     }
     if (message instanceof Outgoing.Invoice invoice) {
       SendInvoice send = SendInvoice.builder()
@@ -163,7 +170,8 @@ public final class BotApiClient implements TelegramGateway {
           .currency(STARS)
           .price(new LabeledPrice(invoice.title(), (int) invoice.stars()))
           .build();
-      return call(() -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendInvoice",
+          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.SubscriptionOffer offer) {
       CreateInvoiceLink link = CreateInvoiceLink.builder()
@@ -174,19 +182,19 @@ public final class BotApiClient implements TelegramGateway {
           .price(new LabeledPrice(offer.title(), (int) offer.stars()))
           .subscriptionPeriod(SUBSCRIPTION_PERIOD_SECONDS)
           .build();
-      return call(() -> client.executeAsync(link)).thenCompose(url -> {
+      return call("createInvoiceLink", () -> client.executeAsync(link)).thenCompose(url -> {
         SendMessage send = SendMessage.builder()
             .chatId(chatId)
             .text(offer.text())
             .replyMarkup(new InlineKeyboardMarkup(List.of(new InlineKeyboardRow(
                 InlineKeyboardButton.builder().text(offer.button()).url(url).build()))))
             .build();
-        return call(() -> client.executeAsync(send));
+        return call("sendMessage", () -> client.executeAsync(send));
       }).thenApply(m -> m.getMessageId().longValue());
     }
     SendChatAction typing =
         SendChatAction.builder().chatId(chatId).action(ActionType.TYPING.toString()).build();
-    return call(() -> client.executeAsync(typing)).thenApply(r -> 0L);
+    return call("sendChatAction", () -> client.executeAsync(typing)).thenApply(r -> 0L);
   }
 
   @Override
@@ -194,22 +202,24 @@ public final class BotApiClient implements TelegramGateway {
     AnswerPreCheckoutQuery answer = errorMessage == null
         ? new AnswerPreCheckoutQuery(queryId, true)
         : new AnswerPreCheckoutQuery(queryId, false, errorMessage);
-    return call(() -> client.executeAsync(answer));
+    return call("answerPreCheckoutQuery", () -> client.executeAsync(answer));
   }
 
   @Override
   public CompletionStage<Boolean> refundStarPayment(long userId, String chargeId) {
-    return call(() -> client.executeAsync(new RefundStarPayment(userId, chargeId)));
+    return call("refundStarPayment",
+        () -> client.executeAsync(new RefundStarPayment(userId, chargeId)));
   }
 
   @Override
   public CompletionStage<Boolean> cancelStarSubscription(long userId, String chargeId) {
-    return call(() -> client.executeAsync(new EditUserStarSubscription(userId, chargeId, true)));
+    return call("editUserStarSubscription",
+        () -> client.executeAsync(new EditUserStarSubscription(userId, chargeId, true)));
   }
 
   @Override
   public CompletionStage<byte[]> download(String fileId, long maxBytes) {
-    return call(() -> client.executeAsync(new GetFile(fileId)))
+    return call("getFile", () -> client.executeAsync(new GetFile(fileId)))
         .thenCompose(
             file -> {
               if (file.getFileSize() != null && file.getFileSize() > maxBytes) {
@@ -277,23 +287,25 @@ public final class BotApiClient implements TelegramGateway {
             .limit(settings.pollLimit())
             .timeout((int) settings.pollTimeout().toSeconds())
             .build();
-    return BotApiClient.<java.util.ArrayList<Update>>call(() -> client.executeAsync(get))
+    return this.<java.util.ArrayList<Update>>call("getUpdates", () -> client.executeAsync(get))
         .thenApply(List::copyOf);
   }
 
   /** Removes any webhook so that getUpdates works; pending updates are kept. */
   public CompletionStage<Boolean> deleteWebhook() {
-    return call(() -> client.executeAsync(DeleteWebhook.builder().dropPendingUpdates(false).build()));
+    return call("deleteWebhook",
+        () -> client.executeAsync(DeleteWebhook.builder().dropPendingUpdates(false).build()));
   }
 
   /** Registers {@code url} as the webhook, with the secret Telegram will send back. */
   public CompletionStage<Boolean> setWebhook(String url, String secret) {
-    return call(() -> client.executeAsync(SetWebhook.builder().url(url).secretToken(secret).build()));
+    return call("setWebhook",
+        () -> client.executeAsync(SetWebhook.builder().url(url).secretToken(secret).build()));
   }
 
   /** Registers the bot's commands for Telegram's command menu, for one language or all (null). */
   public CompletionStage<Boolean> setMyCommands(List<BotCommand> commands, String languageCode) {
-    return call(() -> client.executeAsync(
+    return call("setMyCommands", () -> client.executeAsync(
         SetMyCommands.builder().commands(commands).languageCode(languageCode).build()));
   }
 
@@ -307,20 +319,29 @@ public final class BotApiClient implements TelegramGateway {
     CompletableFuture<T> start() throws TelegramApiException;
   }
 
-  private static <T> CompletionStage<T> call(Call<T> call) {
+  private <T> CompletionStage<T> call(String method, Call<T> call) {
     CompletableFuture<T> started;
     try {
       started = call.start();
     } catch (TelegramApiException e) {
-      return CompletableFuture.failedFuture(toFailure(e));
+      return CompletableFuture.failedFuture(counted(method, toFailure(e)));
     }
     return started.handle(
         (value, error) -> {
           if (error != null) {
-            throw toFailure(Failures.cause(error));
+            throw counted(method, toFailure(Failures.cause(error)));
           }
+          metrics.telegramCall(method, "ok");
           return value;
         });
+  }
+
+  private Failure counted(String method, Failure failure) {
+    metrics.telegramCall(method, failure.code == 0 ? "network" : Integer.toString(failure.code));
+    if (failure.retryAfterSeconds != null) {
+      metrics.retryAfter(failure.retryAfterSeconds);
+    }
+    return failure;
   }
 
   private static Failure toFailure(Throwable error) {

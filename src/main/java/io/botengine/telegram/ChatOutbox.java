@@ -3,6 +3,7 @@ package io.botengine.telegram;
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -10,6 +11,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.botengine.Backoff;
 import io.botengine.Failures;
+import io.botengine.Metrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -128,6 +130,7 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
   private final TimerScheduler<Command> timers;
   private final ActorRef<RateLimiter.Permit> permits;
   private final Deque<Send> queue = new ArrayDeque<>();
+  private final Runnable untrackQueue = Metrics.get(getContext().getSystem()).trackQueue(queue);
   private final Set<String> dropped = new LinkedHashSet<>();
   private final List<ActorRef<Drained>> drainers = new ArrayList<>();
   private Send inFlight;
@@ -169,6 +172,7 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
         .onMessage(Permitted.class, p -> send())
         .onMessageEquals(Retry.INSTANCE, this::attempt)
         .onMessageEquals(ChatToken.INSTANCE, this::attempt)
+        .onSignal(PostStop.class, stop -> { untrackQueue.run(); return this; })
         .build();
   }
 

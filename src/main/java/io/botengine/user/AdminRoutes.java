@@ -10,18 +10,26 @@ import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
 import akka.pattern.StatusReply;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.botengine.ClusterView;
 import io.botengine.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
  * The admin API under {@code /admin/users/{id}}: read a user, credit tokens (idempotent by key),
- * set or cancel the subscription, refund a Stars payment, block and unblock. Bearer
+ * set or cancel the subscription, refund a Stars payment, block and unblock, cancel the running
+ * job; and the operator's view: {@code /admin/jobs} (running jobs across the cluster) and {@code
+ * /admin/cluster} (members, shards per node, singletons). Bearer
  * {@code ADMIN_API_TOKEN}; 401 without it, 400 with a reason on bad input, 404 for an unknown
  * payment or subscription, 409 for one refunded or cancelled already, 502 when Telegram refuses,
  * and 404 for everything when no admin token is configured.
@@ -38,10 +46,33 @@ public final class AdminRoutes extends AllDirectives {
   private final byte[] token;
   private final Duration timeout;
 
+  /** The running jobs (job id by user id) the job registry knows, for {@code GET /admin/jobs}. */
+  @FunctionalInterface
+  public interface RunningJobs {
+    CompletionStage<Map<Long, String>> running(Duration timeout);
+  }
+
+  /** {@code GET /admin/jobs}: how many jobs the registry lists, and those that answered. */
+  public record JobList(int running, List<AdminJobs.RunningJob> jobs) {}
+
+  /** Jobs shown by {@code GET /admin/jobs} unless {@code ?limit=} says otherwise. */
+  static final int DEFAULT_JOBS_SHOWN = 500;
+
+  private final RunningJobs runningJobs;
+  private final List<String> singletons;
+
   public AdminRoutes(ActorSystem<?> system, String adminToken, Duration timeout) {
+    this(system, adminToken, timeout, t -> CompletableFuture.completedFuture(Map.of()), List.of());
+  }
+
+  /** {@code singletons}: the cluster singletons every node starts, for the cluster view. */
+  public AdminRoutes(ActorSystem<?> system, String adminToken, Duration timeout,
+      RunningJobs runningJobs, List<String> singletons) {
     this.system = system;
     this.token = ("Bearer " + adminToken).getBytes(StandardCharsets.UTF_8);
     this.timeout = timeout;
+    this.runningJobs = runningJobs;
+    this.singletons = List.copyOf(singletons);
   }
 
   public Route route() {
@@ -55,7 +86,7 @@ public final class AdminRoutes extends AllDirectives {
               "Authorization",
               given ->
                   given.isPresent() && authorized(given.get())
-                      ? users()
+                      ? concat(users(), jobs(), cluster())
                       : error(StatusCodes.UNAUTHORIZED, "missing or wrong bearer token"));
         });
   }
@@ -78,9 +109,56 @@ public final class AdminRoutes extends AllDirectives {
                           path("cancel", () -> post(() ->
                               ask(id, UserEntity.CancelSubscription::new, false))))),
                       path("refund", () -> post(() -> Json.object(b -> refund(id, b)))),
+                      path("cancel", () -> post(() -> ask(id, UserEntity.CancelJob::new, false))),
                       path("block", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(true, r), false))),
                       path("unblock", () -> post(() -> ask(id, r -> new UserEntity.SetBlocked(false, r), false))));
                 }));
+  }
+
+  /** {@code GET /admin/jobs[?limit=N]}: the running jobs of the cluster, oldest first. */
+  private Route jobs() {
+    return path("jobs", () -> get(() -> parameterOptional("limit", limit -> {
+      int shown = DEFAULT_JOBS_SHOWN;
+      if (limit.isPresent()) {
+        if (!limit.get().matches("[1-9][0-9]{0,4}")) {
+          return error(StatusCodes.BAD_REQUEST, "limit must be a whole number from 1 to 99999");
+        }
+        shown = Integer.parseInt(limit.get());
+      }
+      return onComplete(listJobs(shown), result -> result.isSuccess()
+          ? json(StatusCodes.OK, result.get())
+          : error(StatusCodes.SERVICE_UNAVAILABLE, "the job registry did not answer in time"));
+    })));
+  }
+
+  /** Asks the registry, then each listed user actor (wherever it runs) for its job. */
+  private CompletionStage<JobList> listJobs(int shown) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    return runningJobs.running(timeout).thenCompose(running -> {
+      List<CompletableFuture<AdminJobs.RunningJob>> asks = running.keySet().stream()
+          .sorted()
+          .limit(shown)
+          .map(userId -> sharding.entityRefFor(UserEntity.ENTITY_KEY, Long.toString(userId))
+              .<AdminJobs.RunningJob>askWithStatus(UserEntity.GetRunningJob::new, timeout)
+              .toCompletableFuture()
+              .exceptionally(e -> null))
+          .toList();
+      return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+          .thenApply(done -> new JobList(running.size(), asks.stream()
+              .map(CompletableFuture::join)
+              .filter(Objects::nonNull)
+              .sorted(Comparator.comparing(AdminJobs.RunningJob::startedAt))
+              .toList()));
+    });
+  }
+
+  /** {@code GET /admin/cluster}: members, shards per node, where the singletons run. */
+  private Route cluster() {
+    return path("cluster", () -> get(() -> onComplete(
+        ClusterView.of(system, UserEntity.ENTITY_KEY, singletons, timeout),
+        result -> result.isSuccess()
+            ? json(StatusCodes.OK, result.get())
+            : error(StatusCodes.SERVICE_UNAVAILABLE, "cluster sharding did not answer in time"))));
   }
 
   private Route credit(String id, JsonNode body) {

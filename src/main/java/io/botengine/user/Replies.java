@@ -1,6 +1,7 @@
 package io.botengine.user;
 
 import io.botengine.job.JobOutcome;
+import io.botengine.job.RunnerFailure;
 import io.botengine.telegram.Outgoing;
 import io.botengine.telegram.Texts;
 import java.time.Instant;
@@ -76,12 +77,24 @@ final class Replies {
   String ended(JobOutcome outcome, String detail) {
     return switch (outcome) {
       case FAILED -> texts.get("job.failed", detail != null ? detail : texts.get("job.failed-unknown"));
-      case UPLOAD_FAILED -> texts.get("job.upload-failed");
-      case TIMED_OUT -> texts.get("job.timeout");
+      case UPLOAD_FAILED -> runnerFailure(detail, "job.upload-failed");
+      case TIMED_OUT -> runnerFailure(detail, "job.timeout");
       case CANCELLED -> texts.get("job.cancelled");
       case UPLOAD_LOST -> texts.get("job.lost-upload");
       case INCOMPLETE -> texts.get("job.incomplete");
     };
+  }
+
+  /**
+   * A Runner failure by its cause (seed 004's table), never the raw error: the Runner cannot be
+   * reached, refused the engine's key, lost the task, or did not answer in time; anything else
+   * says {@code otherwise}.
+   */
+  private String runnerFailure(String detail, String otherwise) {
+    return RunnerFailure.named(detail)
+        .filter(f -> f != RunnerFailure.SERVER_ERROR && f != RunnerFailure.OTHER)
+        .map(f -> texts.get("job.runner." + f.label()))
+        .orElseGet(() -> texts.get(otherwise));
   }
 
   // ---------------------------------------------------------------- Stars payments

@@ -1,5 +1,9 @@
 package io.botengine.user;
 
+import static io.botengine.LogFields.JOB_ID;
+import static io.botengine.LogFields.TASK_ID;
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
@@ -102,6 +106,13 @@ public final class UserEntity
    */
   public record RefundPayment(String chargeId, ActorRef<StatusReply<Summary>> replyTo)
       implements Command {}
+
+  /** Admin: the running job, with the node this actor runs on; refused when none runs. */
+  public record GetRunningJob(ActorRef<StatusReply<AdminJobs.RunningJob>> replyTo)
+      implements Command {}
+
+  /** Admin: cancel the running job as /cancel would (uncharged, the user told). */
+  public record CancelJob(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
 
   /** Admin: the Stars subscription is not renewed again; it stays valid until its period ends. */
   public record CancelSubscription(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
@@ -297,7 +308,8 @@ public final class UserEntity
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps))
+            Entity.of(ENTITY_KEY,
+                    ctx -> UserLogFields.around(ctx.getEntityId(), create(ctx.getEntityId(), deps)))
                 .withStopMessage(Stop.INSTANCE));
   }
 
@@ -313,12 +325,14 @@ public final class UserEntity
   private final ActorRef<TaskActor.Report> taskReports;
   private int outboxesDraining;
   private final Set<String> refundsInFlight = new HashSet<>();
+  private final io.botengine.Metrics metrics;
 
   private UserEntity(ActorContext<Command> context, String userId, Deps deps) {
     super(PersistenceId.of(ENTITY_KEY.name(), userId), JOURNAL_FAILURE);
     this.context = context;
     this.userId = userId;
     this.deps = deps;
+    this.metrics = io.botengine.Metrics.get(context.getSystem());
     this.events = eventHandler();
     this.taskReports = context.messageAdapter(TaskActor.Report.class, UserEntity::fromTask);
   }
@@ -368,7 +382,7 @@ public final class UserEntity
     }
     context.getLog().info(
         "user {} job {} task {}: resuming after index {}",
-        userId, job.jobId(), job.taskId(), job.lastDelivered());
+        userId, value(JOB_ID, job.jobId()), value(TASK_ID, job.taskId()), job.lastDelivered());
     deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatOf(job),
         job.jobId(), job.taskId(), null, null, job.lastDelivered(),
         outbox(chatOf(job), state.language())), taskReports);
@@ -397,6 +411,7 @@ public final class UserEntity
         .onCommand(TaskFailed.class, this::onTaskFailed)
         .onCommand(UploadLost.class, this::onUploadLost)
         .onCommand(FileFetchedAgain.class, this::onFileFetchedAgain)
+        .onCommand(CancelJob.class, this::onCancelJob)
         .onCommand(Stop.class, this::onStopWhileProcessing);
 
     b.forAnyState()
@@ -411,6 +426,11 @@ public final class UserEntity
         .onCommand(CancelAnswered.class, this::onCancelAnswered)
         .onCommand(ChatUnreachable.class, this::onChatUnreachable)
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.processing()))
+        .onCommand(GetRunningJob.class,
+            (s, c) ->
+                Effect().reply(c.replyTo(), AdminJobs.running(userId, s, context.getSystem())))
+        .onCommand(CancelJob.class, (s, c) ->
+            Effect().reply(c.replyTo(), StatusReply.error(AdminJobs.nothingToCancel(userId, s))))
         .onCommand(TaskAccepted.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(RecordDelivery.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(TaskSucceeded.class, (s, c) -> Effect().noReply())
@@ -437,6 +457,7 @@ public final class UserEntity
     }
 
     Plan persist(Event event) {
+      after.add(() -> JobMetrics.record(metrics, event));
       events.add(event);
       state = UserEntity.this.events.apply(state, event);
       return this;
@@ -937,7 +958,8 @@ public final class UserEntity
         .say(plan.replies().text("job.analyzing"));
     String language = plan.state.language();
     plan.then(() -> {
-      context.getLog().info("user {} job {}: started, {} reserved", userId, jobId, cost);
+      context.getLog().info("user {} job {}: started, {} reserved", userId, value(JOB_ID, jobId),
+          cost);
       deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatId, jobId,
           null, fileName, content, 0, outbox(chatId, language)), taskReports);
     });
@@ -968,12 +990,22 @@ public final class UserEntity
   private void cancelJob(Plan plan) {
     UserState.Job job = plan.state.job();
     long chatId = chatOf(job);
-    context.getLog().info("user {} job {} task {}: cancelled by user", userId, job.jobId(),
-        job.taskId());
+    context.getLog().info("user {} job {} task {}: cancelled by user", userId,
+        value(JOB_ID, job.jobId()), value(TASK_ID, job.taskId()));
     plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
         .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
         .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
         .sayDurably(plan.replies().ended(JobOutcome.CANCELLED, null));
+  }
+
+  /** An operator cancels the job: as the user's /cancel, in the job's chat. */
+  private ReplyEffect<Event, UserState> onCancelJob(UserState state, CancelJob cmd) {
+    context.getLog().info("user {} job {}: cancel asked by an operator", userId,
+        value(JOB_ID, state.job().jobId()));
+    Plan plan = new Plan(state, chatOf(state.job()));
+    cancelJob(plan);
+    return Effect().persist(plan.events).thenRun(s -> plan.after.forEach(Runnable::run))
+        .thenReply(cmd.replyTo(), this::summaryOk);
   }
 
   private ReplyEffect<Event, UserState> onTaskAccepted(UserState state, TaskAccepted cmd) {
@@ -1011,7 +1043,7 @@ public final class UserEntity
     String key = "cv_analysis_" + job.taskId();
     long charged = state.account().hasApplied(key) ? 0 : job.cost();
     context.getLog().info("user {} job {} task {}: succeeded, charged {} under {}", userId,
-        job.jobId(), job.taskId(), charged, key);
+        job.jobId(), value(TASK_ID, job.taskId()), charged, key);
     Plan plan = new Plan(state, chatOf(job));
     return plan
         .persist(new JobSucceeded(job.jobId(), job.taskId(), charged, key, deps.clock().instant()))
@@ -1024,7 +1056,7 @@ public final class UserEntity
       return Effect().noReply();
     }
     context.getLog().info("user {} job {} task {}: ended {}, reservation released", userId,
-        cmd.jobId(), state.job().taskId(), cmd.outcome());
+        cmd.jobId(), value(TASK_ID, state.job().taskId()), cmd.outcome());
     Plan plan = new Plan(state, chatOf(state.job()));
     return plan
         .persist(new JobEnded(cmd.jobId(), cmd.outcome(), deps.clock().instant()))
@@ -1144,7 +1176,7 @@ public final class UserEntity
     UserState.Job job = state.job();
     if (job != null) {
       context.getLog().info("user {} job {} task {}: cancelled, nobody to deliver to", userId,
-          job.jobId(), job.taskId());
+          value(JOB_ID, job.jobId()), value(TASK_ID, job.taskId()));
       plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
           .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()));
     }

@@ -212,7 +212,7 @@ class JobFlowTest {
     List<String> texts = texts(harness.awaitMessages(user, 5));
     assertEquals(
         List.of("CV успешно прочитано. Начинаю анализ...",
-            "Превышено время ожидания. Попробуйте позже."),
+            "❌ Сервис анализа не ответил вовремя. Попробуйте позже — токены не списаны."),
         texts.subList(3, 5));
     harness.awaitAssert(() -> assertTrue(balance(user).contains("\"reserved\":0")));
     assertTrue(balance(user).contains("\"balance\":1"), balance(user));

@@ -59,6 +59,7 @@ class JobRestartTest {
     harness.runner.close();
     harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
     List<Sent> sent = harness.awaitMessages(user, 3);
-    assertEquals("Ошибка загрузки файла", sent.get(2).text());
+    assertEquals("❌ Сервис анализа сейчас недоступен. Попробуйте позже — токены не списаны.",
+        sent.get(2).text());
   }
 }

@@ -473,6 +473,19 @@ class RunnerClientTest {
         RunnerException.PollTimeout.class);
   }
 
+  @Test
+  void stopsPollingATaskTheRunnerDoesNotKnowAtOnce() throws Exception {
+    CompletionStage<?> polled = client(FAST + ", poll-max-duration = 120s")
+        .poll("no-such-task")
+        .runWith(Sink.seq(), system);
+    try {
+      Object value = polled.toCompletableFuture().get(10, TimeUnit.SECONDS);
+      throw new AssertionError("expected a failure, got " + value);
+    } catch (ExecutionException e) {
+      assertEquals(RunnerFailure.TASK_NOT_FOUND, RunnerFailure.of(e.getCause()), e.toString());
+    }
+  }
+
   // Settings
 
   @Test
