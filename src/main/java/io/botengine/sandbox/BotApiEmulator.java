@@ -282,19 +282,19 @@ public final class BotApiEmulator implements AutoCloseable {
 
   /** Injects a text message from a user with the given language_code; returns its update_id. */
   public long sendText(long userId, String text, String languageCode) {
-    return updates.inject(
-        userId,
-        languageCode,
-        message -> {
-          message.put("text", text);
-          Matcher command = LEADING_COMMAND.matcher(text);
-          if (command.find()) {
-            ObjectNode entity = message.putArray("entities").addObject();
-            entity.put("offset", 0);
-            entity.put("length", command.end());
-            entity.put("type", "bot_command");
-          }
-        });
+    return updates.inject(userId, languageCode, message -> textMessage(message, text));
+  }
+
+  /** A text message, with its leading bot command marked as Telegram marks it. */
+  private static void textMessage(ObjectNode message, String text) {
+    message.put("text", text);
+    Matcher command = LEADING_COMMAND.matcher(text);
+    if (command.find()) {
+      ObjectNode entity = message.putArray("entities").addObject();
+      entity.put("offset", 0);
+      entity.put("length", command.end());
+      entity.put("type", "bot_command");
+    }
   }
 
   /**
@@ -302,20 +302,8 @@ public final class BotApiEmulator implements AutoCloseable {
    * group ids are); returns its update_id.
    */
   public long sendGroupText(long userId, long groupChatId, String text) {
-    return updates.inject(
-        userId,
-        groupChatId,
-        updates.languageOf(userId),
-        message -> {
-          message.put("text", text);
-          Matcher command = LEADING_COMMAND.matcher(text);
-          if (command.find()) {
-            ObjectNode entity = message.putArray("entities").addObject();
-            entity.put("offset", 0);
-            entity.put("length", command.end());
-            entity.put("type", "bot_command");
-          }
-        });
+    return updates.inject(userId, groupChatId, updates.languageOf(userId),
+        message -> textMessage(message, text));
   }
 
   /** Injects a document from a user, its file_size the content's length; returns its update_id. */
