@@ -110,10 +110,10 @@ class ClusterPollingSingletonTest {
       JsonNode account = cluster.adminUser(cluster.runningNodes().get(0), u);
       assertEquals(6, account.get("balance").asLong(), "user " + u + ": " + account);
       assertEquals(1, account.get("payments").size(), "user " + u + ": " + account);
+      assertEquals(1, cluster.bot.sentTo(u).stream()
+          .filter(s -> s.text() != null && s.text().startsWith("✅ Оплачено: +5 токенов")).count(),
+          "user " + u);
     }));
-    elsewhere.forEach(u -> assertEquals(1, cluster.bot.sentTo(u).stream()
-        .filter(s -> s.text() != null && s.text().startsWith("✅ Оплачено: +5 токенов")).count(),
-        "user " + u));
   }
 
   /** The node running the polling singleton: the oldest member. */
