@@ -31,7 +31,9 @@ import java.util.function.Supplier;
  * cancels the Runner task and stops. Outputs go to the chat outbox strictly in index order, one at
  * a time ({@link ReorderBuffer}): the next frame is pulled only after Telegram took the previous
  * output and the parent recorded its index. Progress frames become one status message ({@link
- * ProgressDisplay}). All its time is timers, so tests drive it with manual time.
+ * ProgressDisplay}); the deltas of a streamed output are shown while they arrive ({@link
+ * LivePreview}), never holding the stream back. All its time is timers, so tests drive it with
+ * manual time.
  */
 public final class TaskActor {
 
@@ -89,6 +91,16 @@ public final class TaskActor {
   private record Recorded(long index, boolean ok) implements Command {}
 
   private record StatusCreated(long messageId) implements Command {}
+
+  private record PreviewCallDone(Outgoing call, long result) implements Command {}
+
+  private enum PreviewRested implements Command {
+    INSTANCE
+  }
+
+  private enum PreviewRefresh implements Command {
+    INSTANCE
+  }
 
   private enum GapTimeout implements Command {
     INSTANCE
@@ -158,7 +170,22 @@ public final class TaskActor {
       Duration gapTimeout,
       Duration typingInterval,
       Duration progressInterval,
-      Duration askTimeout) {}
+      Duration askTimeout,
+      LivePreview.Settings preview) {
+    /** Without live previews: deltas are ignored. */
+    public Deps(Runner runner, ActorRef<JobRegistry.Command> registry, int reorderBuffer,
+        Duration gapTimeout, Duration typingInterval, Duration progressInterval,
+        Duration askTimeout) {
+      this(runner, registry, reorderBuffer, gapTimeout, typingInterval, progressInterval,
+          askTimeout, LivePreview.Settings.OFF);
+    }
+  }
+
+  /**
+   * How long a preview call may wait in the outbox before the next one may be queued (a call the
+   * outbox drops or refuses is answered at once).
+   */
+  private static final Duration PREVIEW_CALL_TIMEOUT = Duration.ofSeconds(30);
 
   /** How long a stopping task waits for its stream to report its end (it always does at once). */
   private static final Duration STREAM_END_GRACE = Duration.ofSeconds(5);
@@ -200,6 +227,7 @@ public final class TaskActor {
   private final ActorRef<Long> statusIds;
   private final ReorderBuffer outputs;
   private final ProgressDisplay progress = new ProgressDisplay();
+  private final LivePreview preview;
   /** The Runner's id of the task: set once, when the Runner accepted the upload. */
   private String taskId;
 
@@ -216,6 +244,7 @@ public final class TaskActor {
     this.deps = deps;
     this.taskId = spec.taskId();
     this.outputs = new ReorderBuffer(spec.lastDelivered(), deps.reorderBuffer());
+    this.preview = new LivePreview(deps.preview().mode(), spec.jobId(), spec.lastDelivered());
     this.outboxAck = ctx.messageAdapter(Done.class, d -> new OutputSent());
     this.statusIds = ctx.messageAdapter(Long.class, StatusCreated::new);
   }
@@ -360,7 +389,11 @@ public final class TaskActor {
         })
         .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
         .onMessageEquals(ProgressRested.INSTANCE, () -> show(progress.rested()))
-        .onMessage(StatusCreated.class, c -> show(progress.created(c.messageId())))
+        .onMessage(StatusCreated.class, this::onStatusCreated)
+        .onMessage(PreviewCallDone.class, d -> preview(preview.callDone(d.call(), d.result(),
+            showable())))
+        .onMessageEquals(PreviewRested.INSTANCE, () -> preview(preview.rested(showable())))
+        .onMessageEquals(PreviewRefresh.INSTANCE, () -> preview(preview.refresh(showable())))
         .onMessageEquals(Cancel.INSTANCE, () -> onCancel(reader))
         .onMessage(Drain.class, d -> onDrain(reader, d));
   }
@@ -370,7 +403,14 @@ public final class TaskActor {
     RunnerFrame frame = arrived.frame();
     if (frame instanceof RunnerFrame.Progress p) {
       show(progress.progress(p));
+    } else if (frame instanceof RunnerFrame.Delta d) {
+      offerOrphan(d.index());
+      preview(preview.delta(d, showable()));
     } else if (frame instanceof RunnerFrame.Output o) {
+      if (o.index() != null) {
+        offerOrphan(o.index());
+        preview.close(o.index());
+      }
       ReorderBuffer.Offer offer = outputs.offer(o);
       if (offer.verdict() == ReorderBuffer.Verdict.REPEATED) {
         ctx.getLog().debug("user {} job {}: output {} again, dropped", spec.userId(),
@@ -381,9 +421,20 @@ public final class TaskActor {
             spec.jobId(), taskId, offer.index(), deps.reorderBuffer());
       }
     } else if (frame.terminal()) {
+      if (frame instanceof RunnerFrame.Completed) {
+        offerOrphan(Long.MAX_VALUE);
+      }
       return finishing(reader, frame);
     }
     return deliverNext(reader);
+  }
+
+  /** The stream moved past a previewed output without its complete frame: the deltas are it. */
+  private void offerOrphan(long later) {
+    preview.orphan(later).ifPresent(orphan -> {
+      log("output {} never came complete: its deltas are the output", orphan.index());
+      outputs.offer(orphan);
+    });
   }
 
   /** Sends the next output if one may go; otherwise pulls the next frame. */
@@ -399,6 +450,7 @@ public final class TaskActor {
     if (outputs.waitingForGap() && !timers.isTimerActive(GapTimeout.INSTANCE)) {
       timers.startSingleTimer(GapTimeout.INSTANCE, deps.gapTimeout());
     }
+    preview(preview.resume(showable()));
     reader.pull();
     return Behaviors.same();
   }
@@ -410,7 +462,7 @@ public final class TaskActor {
       ctx.getLog().warn("user {} job {} task {}: outputs {}..{} never arrived, moving on",
           spec.userId(), spec.jobId(), taskId, next.skippedFrom(), next.index() - 1);
     }
-    List<Outgoing> parts = OutputRenderer.render(next.output());
+    List<Outgoing> parts = preview.finalParts(next.index(), OutputRenderer.render(next.output()));
     if (parts.isEmpty()) {
       onOutputSent();
       return;
@@ -463,6 +515,35 @@ public final class TaskActor {
     return stopping(reader, null);
   }
 
+  // ------------------------------------------------------------------ live preview
+
+  /** The index whose preview may be shown now: the next to deliver, while none is in flight. */
+  private long showable() {
+    return outputs.inFlight() ? -1 : outputs.lastDelivered() + 1;
+  }
+
+  /**
+   * Sends the preview's calls, each answered on its own (so a slow chat coalesces more per call),
+   * and times its rest and the refresh of its draft.
+   */
+  private Behavior<Command> preview(List<Outgoing> calls) {
+    for (Outgoing call : calls) {
+      ctx.ask(Long.class, spec.outbox(), PREVIEW_CALL_TIMEOUT,
+          ref -> new ChatOutbox.Send(call, spec.jobId(), null, ref),
+          (id, error) -> new PreviewCallDone(call, error == null ? id : ChatOutbox.NOT_SENT));
+      if (call instanceof Outgoing.Draft) {
+        timers.startSingleTimer(PreviewRefresh.INSTANCE, deps.preview().draftRefresh());
+      }
+    }
+    if (!calls.isEmpty()) {
+      timers.cancel(TypingTick.INSTANCE);
+    }
+    if (preview.resting() && !timers.isTimerActive(PreviewRested.INSTANCE)) {
+      timers.startSingleTimer(PreviewRested.INSTANCE, deps.preview().interval(preview.mode()));
+    }
+    return Behaviors.same();
+  }
+
   // ------------------------------------------------------------------ progress display
 
   private Behavior<Command> onTypingTick() {
@@ -482,9 +563,17 @@ public final class TaskActor {
     return Behaviors.same();
   }
 
-  /** The status message goes when the task does; untagged, so a dropped job still removes it. */
+  private Behavior<Command> onStatusCreated(StatusCreated created) {
+    return created.messageId() < 0 ? Behaviors.same() : show(progress.created(created.messageId()));
+  }
+
+  /**
+   * The status message and an edit-mode preview go when the task does (a draft simply ends);
+   * untagged, so a dropped job still removes them.
+   */
   private void removeStatus() {
     progress.remove().ifPresent(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
+    preview.end().forEach(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
   }
 
   // ------------------------------------------------------------------ finishing
@@ -500,7 +589,11 @@ public final class TaskActor {
                 r -> onRecorded(r, () -> flush(reader, terminal, Behaviors.same())))
             .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
             .onMessageEquals(ProgressRested.INSTANCE, () -> show(progress.rested()))
-            .onMessage(StatusCreated.class, c -> show(progress.created(c.messageId())))
+            .onMessage(StatusCreated.class, this::onStatusCreated)
+            .onMessage(PreviewCallDone.class, d -> preview(preview.callDone(d.call(), d.result(),
+                -1)))
+            .onMessageEquals(PreviewRested.INSTANCE, () -> preview(preview.rested(-1)))
+            .onMessageEquals(PreviewRefresh.INSTANCE, Behaviors::same)
             .onMessage(StreamEnded.class, e -> streamEnded(reader))
             .onMessage(StreamFailed.class, f -> streamEnded(reader))
             .onMessageEquals(Cancel.INSTANCE, () -> onCancel(reader))
