@@ -68,6 +68,7 @@ final class LivePreview {
   private boolean creating;
   private int calls;
   private boolean resting;
+  private int replayedUpTo;
 
   /** The preview of a job's outputs after {@code lastDelivered}, in {@code mode}. */
   LivePreview(Mode mode, String jobId, long lastDelivered) {
@@ -109,6 +110,17 @@ final class LivePreview {
     String content = text.toString();
     close(orphan);
     return Optional.of(new RunnerFrame.Output(orphan, RunnerFrame.Kind.TEXT, content, null, null));
+  }
+
+  /**
+   * The stream was connected again: the deltas of the output in progress come again from its
+   * start. What the preview shows stays until the replay has caught up with it.
+   */
+  void reconnected() {
+    if (index != NONE && index > closedUpTo) {
+      replayedUpTo = text.length();
+      text.setLength(0);
+    }
   }
 
   /** The complete output of {@code completed} arrived: its preview ends, nothing more is shown. */
@@ -222,6 +234,7 @@ final class LivePreview {
 
   private void restart(long newIndex) {
     index = newIndex;
+    replayedUpTo = 0;
     text.setLength(0);
     sentParts.clear();
     shown = null;
@@ -231,7 +244,7 @@ final class LivePreview {
 
   private List<Outgoing> due(long showable) {
     if (mode == Mode.OFF || index == NONE || index <= closedUpTo || index != showable
-        || calls > 0 || resting || creating) {
+        || calls > 0 || resting || creating || text.length() <= replayedUpTo) {
       return List.of();
     }
     List<Outgoing> out = new ArrayList<>();

@@ -62,6 +62,16 @@ public sealed interface RunnerFrame {
     }
   }
 
+  /**
+   * Not a Runner event: the stream was connected again, so the deltas of the output in progress
+   * are replayed from its start (section 6). Emitted before the first event of a reconnection.
+   */
+  record Reconnected(String eventId) implements RunnerFrame {
+    public Reconnected() {
+      this(null);
+    }
+  }
+
   /** The job succeeded; {@code taskId} as the Runner reported it, or {@code null}. */
   record Completed(String taskId, String eventId) implements RunnerFrame {
     public Completed(String taskId) {

@@ -403,6 +403,8 @@ public final class TaskActor {
     RunnerFrame frame = arrived.frame();
     if (frame instanceof RunnerFrame.Progress p) {
       show(progress.progress(p));
+    } else if (frame instanceof RunnerFrame.Reconnected) {
+      preview.reconnected();
     } else if (frame instanceof RunnerFrame.Delta d) {
       offerOrphan(d.index());
       preview(preview.delta(d, showable()));

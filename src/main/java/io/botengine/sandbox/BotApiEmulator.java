@@ -78,6 +78,7 @@ public final class BotApiEmulator implements AutoCloseable {
               "deleteWebhook",
               "getWebhookInfo",
               "sendMessage",
+              "sendMessageDraft",
               "sendDocument",
               "getFile",
               "editMessageText",
@@ -91,8 +92,9 @@ public final class BotApiEmulator implements AutoCloseable {
 
   /**
    * One successful bot call that changed a chat. {@code method} is sendMessage, sendDocument,
-   * editMessageText, deleteMessage or sendChatAction; {@code messageId} is the message sent, edited
-   * or deleted (0 for sendChatAction, whose action is in {@code text}); {@code text} and {@code
+   * editMessageText, deleteMessage, sendChatAction or sendMessageDraft; {@code messageId} is the
+   * message sent, edited or deleted (0 for sendChatAction, whose action is in {@code text}; the
+   * draft id for sendMessageDraft); {@code text} and {@code
    * caption} are as the bot sent them, markup included.
    */
   public record Sent(
@@ -137,6 +139,7 @@ public final class BotApiEmulator implements AutoCloseable {
   private final BotApiChats chats;
   private final BotApiUpdates updates;
   private volatile ServerBinding binding;
+  private volatile boolean draftsRefused;
 
   private final List<String> callLog = new ArrayList<>();
   private final Map<String, Deque<Failure>> faults = new HashMap<>();
@@ -346,6 +349,14 @@ public final class BotApiEmulator implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether sendMessageDraft answers every chat 400 TEXTDRAFT_PEER_INVALID, as for a group: the
+   * engine must fall back to editing a message.
+   */
+  public void refuseDrafts(boolean refuse) {
+    draftsRefused = refuse;
+  }
+
   /** The next {@code times} calls of method get this error instead of being executed. */
   public void failNext(
       String method, int times, int errorCode, String description, Integer retryAfterSeconds) {
@@ -472,6 +483,11 @@ public final class BotApiEmulator implements AutoCloseable {
         return done(updates.webhookInfo());
       case "sendMessage":
         return done(chats.sendMessage(p));
+      case "sendMessageDraft":
+        if (draftsRefused) {
+          return done(failure(400, "Bad Request: TEXTDRAFT_PEER_INVALID", null));
+        }
+        return done(chats.sendMessageDraft(p));
       case "sendDocument":
         return done(chats.sendDocument(p));
       case "getFile":

@@ -147,6 +147,18 @@ class LivePreviewTest {
   }
 
   @Test
+  void keepsTheDraftWhileAReconnectionReplaysTheDeltasThenGrowsIt() {
+    LivePreview preview = new LivePreview(LivePreview.Mode.DRAFT, JOB, 0);
+    List<Outgoing> first = preview.delta(delta(1, "Сильные стороны: "), 1);
+    preview.callDone(first.get(0), 0, 1);
+    preview.rested(1);
+    preview.reconnected();
+    assertEquals(List.of(), preview.delta(delta(1, "Сильные "), 1), "replayed, already shown");
+    assertEquals(List.of(), preview.delta(delta(1, "стороны: "), 1));
+    assertEquals("Сильные стороны: Java", draftText(preview.delta(delta(1, "Java"), 1)));
+  }
+
+  @Test
   void ignoresDeltasWhenOff() {
     LivePreview preview = new LivePreview(LivePreview.Mode.OFF, JOB, 0);
     assertEquals(List.of(), preview.delta(delta(1, "x"), 1));
