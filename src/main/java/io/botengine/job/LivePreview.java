@@ -53,6 +53,9 @@ final class LivePreview {
     }
   }
 
+  /** An edit-mode preview message just created: output {@code index}, message {@code messageId}. */
+  record Created(long index, long messageId) {}
+
   /** What an output's preview left for its real message. */
   private record Leftover(List<String> sentParts, Long messageId) {}
 
@@ -69,6 +72,7 @@ final class LivePreview {
   private int calls;
   private boolean resting;
   private int replayedUpTo;
+  private Created created;
 
   /** The preview of a job's outputs after {@code lastDelivered}, in {@code mode}. */
   LivePreview(Mode mode, String jobId, long lastDelivered) {
@@ -159,9 +163,30 @@ final class LivePreview {
       messageId = result >= 0 ? result : null;
       if (messageId == null) {
         shown = null;
+      } else {
+        created = new Created(index, result);
       }
     }
     return due(showable);
+  }
+
+  /** The preview message the last {@link #callDone} created, once (to be recorded), if any. */
+  Optional<Created> takeCreated() {
+    Optional<Created> taken = Optional.ofNullable(created);
+    created = null;
+    return taken;
+  }
+
+  /**
+   * An earlier task of this job left {@code leftMessageId} as the edit-mode preview of output
+   * {@code leftIndex}: it is edited on, finished as the output's first part, or deleted, never
+   * sent again.
+   */
+  void adopt(long leftIndex, long leftMessageId) {
+    if (leftIndex > closedUpTo && leftMessageId > 0) {
+      restart(leftIndex);
+      messageId = leftMessageId;
+    }
   }
 
   /** The edit-mode preview message is created as plain text; finished parts go as Markdown. */

@@ -48,6 +48,12 @@ public final class TaskActor {
   public record Delivered(String jobId, long index, ActorRef<Done> replyTo) implements Report {}
 
   /**
+   * An edit-mode preview of output {@code index} was sent as message {@code messageId}; recorded
+   * (best effort, no answer) so that a task resuming after a crash finishes or deletes it.
+   */
+  public record PreviewShown(String jobId, long index, long messageId) implements Report {}
+
+  /**
    * The Runner reported success and no output it sent was dropped: the job is charged. (A success
    * with dropped outputs is reported as {@link Failed} with {@link JobOutcome#INCOMPLETE}.)
    */
@@ -245,6 +251,9 @@ public final class TaskActor {
     this.taskId = spec.taskId();
     this.outputs = new ReorderBuffer(spec.lastDelivered(), deps.reorderBuffer());
     this.preview = new LivePreview(deps.preview().mode(), spec.jobId(), spec.lastDelivered());
+    if (spec.previewMessageId() != 0) {
+      preview.adopt(spec.previewIndex(), spec.previewMessageId());
+    }
     this.outboxAck = ctx.messageAdapter(Done.class, d -> new OutputSent());
     this.statusIds = ctx.messageAdapter(Long.class, StatusCreated::new);
   }
@@ -390,8 +399,7 @@ public final class TaskActor {
         .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
         .onMessageEquals(ProgressRested.INSTANCE, () -> show(progress.rested()))
         .onMessage(StatusCreated.class, this::onStatusCreated)
-        .onMessage(PreviewCallDone.class, d -> preview(preview.callDone(d.call(), d.result(),
-            showable())))
+        .onMessage(PreviewCallDone.class, this::onPreviewCallDone)
         .onMessageEquals(PreviewRested.INSTANCE, () -> preview(preview.rested(showable())))
         .onMessageEquals(PreviewRefresh.INSTANCE, () -> preview(preview.refresh(showable())))
         .onMessageEquals(Cancel.INSTANCE, () -> onCancel(reader))
@@ -518,6 +526,13 @@ public final class TaskActor {
   }
 
   // ------------------------------------------------------------------ live preview
+
+  private Behavior<Command> onPreviewCallDone(PreviewCallDone done) {
+    List<Outgoing> next = preview.callDone(done.call(), done.result(), showable());
+    preview.takeCreated().ifPresent(created ->
+        parent.tell(new PreviewShown(spec.jobId(), created.index(), created.messageId())));
+    return preview(next);
+  }
 
   /** The index whose preview may be shown now: the next to deliver, while none is in flight. */
   private long showable() {
@@ -663,10 +678,13 @@ public final class TaskActor {
         .build();
   }
 
-  /** Stops without ending the job: it resumes wherever the user actor starts next. */
+  /**
+   * Stops without ending the job: it resumes wherever the user actor starts next. An edit-mode
+   * preview message stays: it was recorded, and the next task finishes it.
+   */
   private Behavior<Command> handedOver(Reader reader, ActorRef<Done> replyTo) {
     log("handed over after index {}", outputs.lastDelivered());
-    removeStatus();
+    progress.remove().ifPresent(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
     return stopping(reader, replyTo);
   }
 

@@ -66,17 +66,34 @@ public record UserState(
 
   /**
    * The running job: our id, the Runner's task id once the upload was accepted, the reserved cost,
-   * the highest output index already delivered to the user (0 before the first), and the chat it
-   * was started from, where its results go (0 in snapshots written before it was recorded).
+   * the highest output index already delivered to the user (0 before the first), the chat it
+   * was started from, where its results go (0 in snapshots written before it was recorded), and
+   * the edit-mode preview message of the output being generated, if one was sent ({@code
+   * previewIndex} and {@code previewMessageId}, 0 when none): a task resuming after a crash
+   * finishes or deletes that message instead of sending another.
    */
   public record Job(
-      String jobId, String taskId, long cost, long lastDelivered, Instant startedAt, long chatId) {
+      String jobId, String taskId, long cost, long lastDelivered, Instant startedAt, long chatId,
+      long previewIndex, long previewMessageId) {
+    /** A job without a preview message. */
+    public Job(String jobId, String taskId, long cost, long lastDelivered, Instant startedAt,
+        long chatId) {
+      this(jobId, taskId, cost, lastDelivered, startedAt, chatId, 0, 0);
+    }
+
     Job accepted(String runnerTaskId) {
-      return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId);
+      return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId, previewIndex,
+          previewMessageId);
     }
 
     Job delivered(long index) {
-      return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt, chatId);
+      boolean previewDone = index >= previewIndex;
+      return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt, chatId,
+          previewDone ? 0 : previewIndex, previewDone ? 0 : previewMessageId);
+    }
+
+    Job previewSent(long index, long messageId) {
+      return new Job(jobId, taskId, cost, lastDelivered, startedAt, chatId, index, messageId);
     }
   }
 
@@ -169,7 +186,7 @@ public record UserState(
 
   UserState jobStarted(UserEntity.JobStarted e) {
     return new UserState(registered, chatId, language,
-        new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId())),
+        new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId(), 0, 0)),
         account.reserve(e.cost()), recentUpdates, unreachable, purchases);
   }
 
@@ -179,6 +196,12 @@ public record UserState(
 
   UserState outputDelivered(UserEntity.OutputDelivered e) {
     return hasJob(e.jobId()) ? withConversation(new Processing(job().delivered(e.index()))) : this;
+  }
+
+  UserState previewMessageSent(UserEntity.PreviewMessageSent e) {
+    return hasJob(e.jobId()) && e.index() > job().lastDelivered()
+        ? withConversation(new Processing(job().previewSent(e.index(), e.messageId())))
+        : this;
   }
 
   UserState jobSucceeded(UserEntity.JobSucceeded e) {

@@ -159,6 +159,28 @@ class LivePreviewTest {
   }
 
   @Test
+  void recordsTheEditedMessageItCreatesAndFinishesOneAnEarlierTaskLeft() {
+    LivePreview first = new LivePreview(LivePreview.Mode.EDIT, JOB, 1);
+    List<Outgoing> create = first.delta(delta(2, "Начало"), 2);
+    assertEquals(Optional.empty(), first.takeCreated());
+    first.callDone(create.get(0), 55, 2);
+    assertEquals(Optional.of(new LivePreview.Created(2, 55)), first.takeCreated());
+    assertEquals(Optional.empty(), first.takeCreated(), "once");
+
+    LivePreview resumed = new LivePreview(LivePreview.Mode.EDIT, JOB, 1);
+    resumed.adopt(2, 55);
+    assertEquals(List.of(new Outgoing.Edit(55, "Начало")), resumed.delta(delta(2, "Начало"), 2),
+        "the message left behind is edited on, not sent again");
+    assertEquals(List.of(new Outgoing.Edit(55, "Начало и конец", OutputRenderer.MARKDOWN)),
+        resumed.finalParts(2, OutputRenderer.render(new RunnerFrame.Output(2L,
+            RunnerFrame.Kind.TEXT, "Начало и конец", null, null))));
+
+    LivePreview cancelled = new LivePreview(LivePreview.Mode.DRAFT, JOB, 1);
+    cancelled.adopt(2, 56);
+    assertEquals(List.of(new Outgoing.Delete(56)), cancelled.end());
+  }
+
+  @Test
   void ignoresDeltasWhenOff() {
     LivePreview preview = new LivePreview(LivePreview.Mode.OFF, JOB, 0);
     assertEquals(List.of(), preview.delta(delta(1, "x"), 1));

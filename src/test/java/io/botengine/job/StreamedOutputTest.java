@@ -231,6 +231,39 @@ class StreamedOutputTest {
   }
 
   @Test
+  void finishesTheEditedPreviewOfTheStoppedNodeInsteadOfSendingAnother() {
+    long user = 7007;
+    try (EngineHarness own = new EngineHarness()) {
+      own.bot.refuseDrafts(true);
+      own.start(settings());
+      submitCv(own, user, streamed(Duration.ofMillis(150)));
+      long[] preview = new long[1];
+      own.awaitAssert(() -> {
+        List<Sent> seen = seen(own, user);
+        int first = indexOf(seen, "sendMessage", FIRST);
+        assertTrue(first >= 0 && seen.size() > first + 2, seen.toString());
+        preview[0] = seen.get(first + 1).messageId();
+      });
+      own.stopEngine();
+      own.start(settings());
+      awaitDone(own, user);
+
+      List<Sent> seen = seen(own, user);
+      int first = indexOf(seen, "sendMessage", FIRST);
+      List<Sent> previews = seen.subList(first + 1, seen.size()).stream()
+          .filter(s -> s.method().equals("sendMessage") && ANALYSIS.startsWith(s.text()))
+          .toList();
+      assertEquals(1, previews.size(), "one preview message across the restart: " + seen);
+      List<Sent> edits = seen.stream().filter(s -> s.method().equals("editMessageText")
+          && s.messageId() == preview[0]).toList();
+      assertEquals(ANALYSIS, edits.get(edits.size() - 1).text(), "finished by the new node");
+      assertFalse(seen.stream().anyMatch(s -> s.method().equals("deleteMessage")
+          && s.messageId() == preview[0]), seen.toString());
+      assertEquals(0, count(seen, "sendMessage", ANALYSIS));
+    }
+  }
+
+  @Test
   void startsThePreviewAgainAfterARestartAndDeliversEachOutputOnce() {
     long user = 7006;
     try (EngineHarness own = new EngineHarness()) {

@@ -395,6 +395,8 @@ class TaskActorTest {
     assertEquals(first, nextPreviewCall(ChatOutbox.DRAFTS_REFUSED), "sent again before it expires");
 
     assertEquals(Outgoing.Text.plain("Пауза"), nextPreviewCall(42), "a message instead");
+    assertEquals(new TaskActor.PreviewShown(jobId, 1, 42), parent.receiveMessage(),
+        "recorded, so that a task resuming after a crash finishes it");
     frames.sendNext(new RunnerFrame.Delta(1, "окончена"));
     outbox.expectNoMessage(SHORT);
     time.timePasses(EDIT_INTERVAL);
