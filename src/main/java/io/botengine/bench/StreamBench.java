@@ -168,7 +168,8 @@ public final class StreamBench {
         "| users x deltas | Telegram calls per streamed output (drafts + messages) | delta to"
             + " preview p50 / p99 ms | engine CPU µs per delta | complete after the Runner's"
             + " frame p50 / p99 ms | faults |%n|---|---:|---:|---:|---:|---:|%n"
-            + "| %d x %d over %d s | %.1f (%.1f + %.1f) | %.0f / %.0f | %.1f | %.0f / %.0f | %d |%n",
+            + "| %d x %d over %d s | %.1f (%.1f + %.1f) | %.0f / %.0f | %.1f | %.0f / %.0f"
+            + " | %d |%n",
         users, deltas, seconds, (drafts + parts) / (double) users, drafts / (double) users,
         parts / (double) users, pct(latencies, 50), pct(latencies, 99),
         engineCpuNanos / 1000.0 / ((long) users * deltas), pct(lags, 50), pct(lags, 99), faults);

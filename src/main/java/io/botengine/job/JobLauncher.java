@@ -21,8 +21,8 @@ public interface JobLauncher {
   /**
    * What a task needs: {@code taskId} is null for a new job (upload {@code content} first) and set
    * when resuming an accepted one after {@code lastDelivered}. Outputs go to {@code outbox}, tagged
-   * with the job id. {@code previewMessageId}, when not 0, is an edit-mode preview message of output
-   * {@code previewIndex} that an earlier task left: the task finishes or deletes it.
+   * with the job id. {@code previewMessageId}, when not 0, is an edit-mode preview message of
+   * output {@code previewIndex} that an earlier task left: the task finishes or deletes it.
    */
   record JobSpec(
       long userId,

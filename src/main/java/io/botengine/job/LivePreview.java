@@ -45,7 +45,8 @@ final class LivePreview {
   record Settings(Mode mode, Duration previewInterval, Duration editInterval,
       Duration draftRefresh) {
     static final Settings OFF =
-        new Settings(Mode.OFF, Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(20));
+        new Settings(
+            Mode.OFF, Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(20));
 
     /** The rest after a call, in the current {@code mode}. */
     Duration interval(Mode current) {
@@ -155,7 +156,8 @@ final class LivePreview {
    */
   List<Outgoing> callDone(Outgoing call, long result, long showable) {
     calls = Math.max(0, calls - 1);
-    if (call instanceof Outgoing.Draft && result == ChatOutbox.DRAFTS_REFUSED && mode == Mode.DRAFT) {
+    if (call instanceof Outgoing.Draft && result == ChatOutbox.DRAFTS_REFUSED
+        && mode == Mode.DRAFT) {
       mode = Mode.EDIT;
       shown = null;
     } else if (isPreviewMessage(call) && creating) {
