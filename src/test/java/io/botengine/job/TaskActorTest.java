@@ -356,6 +356,15 @@ class TaskActorTest {
     TestPublisher.Probe<RunnerFrame> frames = streamingTask(LivePreview.Mode.DRAFT);
     StringBuilder text = new StringBuilder();
     List<Outgoing.Draft> drafts = new ArrayList<>();
+    frames.sendNext(new RunnerFrame.Delta(1, "ж"));
+    text.append("ж");
+    ChatOutbox.Send held = nextSend();
+    for (int i = 0; i < 50; i++) {
+      frames.sendNext(new RunnerFrame.Delta(1, "ж"));
+      text.append("ж");
+    }
+    held.idTo().tell(0L);
+    drafts.add((Outgoing.Draft) held.message());
     int seconds = 10;
     for (int step = 0; step < seconds * 2; step++) {
       for (int i = 0; i < 100; i++) {
@@ -363,15 +372,14 @@ class TaskActorTest {
         text.append(token);
         frames.sendNext(new RunnerFrame.Delta(1, token));
       }
-      if (step > 0) {
-        time.timePasses(PREVIEW_INTERVAL);
-      }
-      drafts.add((Outgoing.Draft) nextPreviewCall(0));
       if (step == 0) {
         outbox.expectNoMessage(SHORT);
       }
+      time.timePasses(PREVIEW_INTERVAL);
+      drafts.add((Outgoing.Draft) nextPreviewCall(0));
     }
-    assertEquals(seconds * 2, drafts.size(), "2000 deltas in 10 s: one draft per interval");
+    assertEquals(seconds * 2 + 1, drafts.size(),
+        "2051 deltas in 10 s: one draft per interval, the stream never held for one");
     assertTrue(text.toString().startsWith(drafts.get(drafts.size() - 1).text()));
     assertEquals(1, drafts.stream().map(Outgoing.Draft::draftId).distinct().count());
 
