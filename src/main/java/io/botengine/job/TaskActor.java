@@ -667,6 +667,7 @@ public final class TaskActor {
     return Behaviors.receive(Command.class)
         .onMessage(OutputSent.class, s -> onOutputSent())
         .onMessage(Recorded.class, r -> onRecorded(r, () -> handedOver(reader, drain.replyTo())))
+        .onMessage(PreviewCallDone.class, this::onPreviewCallDone)
         .onMessage(FrameArrived.class, f -> {
           reader.held = f.ack();
           return Behaviors.same();
