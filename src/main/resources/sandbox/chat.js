@@ -130,7 +130,7 @@
   function row(entry, side, extraClass) {
     const r = element('div', `msg ${side}${extraClass ? ` ${extraClass}` : ''}`);
     r.dataset.seq = entry.seq;
-    if (entry.messageId) {
+    if (entry.messageId && entry.kind !== 'draft') {
       r.dataset.mid = entry.messageId;
     }
     const bubble = element('div', 'bubble');
@@ -258,6 +258,11 @@
     return messages.querySelector(`.msg.bot[data-mid="${Number(id)}"]`);
   }
 
+  // A message draft (sendMessageDraft): one growing bubble, which the bot's next message replaces.
+  function endDraft() {
+    messages.querySelectorAll('.msg.bot.draft').forEach((d) => d.remove());
+  }
+
   function stopTyping() {
     clearTimeout(typingTimer);
     $('status').textContent = 'bot';
@@ -280,8 +285,24 @@
         append(r);
         break;
       }
+      case 'draft': {
+        stopTyping();
+        const shown = messages.querySelector('.msg.bot.draft');
+        if (shown && shown.dataset.draft === String(entry.messageId)) {
+          shown.querySelector('.text').replaceWith(textBlock(entry.text, entry.parseMode));
+          break;
+        }
+        endDraft();
+        const [r, bubble] = row(entry, 'bot', 'draft');
+        r.dataset.draft = entry.messageId;
+        bubble.appendChild(textBlock(entry.text, entry.parseMode));
+        bubble.appendChild(element('span', 'meta', 'writing…'));
+        append(r);
+        break;
+      }
       case 'message': {
         stopTyping();
+        endDraft();
         const [r, bubble] = row(entry, 'bot');
         bubble.appendChild(textBlock(entry.text, entry.parseMode));
         bubble.appendChild(meta(entry, false));
@@ -308,6 +329,7 @@
       }
       case 'document': {
         stopTyping();
+        endDraft();
         const [r, bubble] = row(entry, 'bot', 'document');
         bubble.appendChild(fileCard(entry, `${base}files/${entry.messageId}`));
         if (entry.caption) {

@@ -182,6 +182,10 @@ public record EngineSettings(
           Map.entry("bot.persistence.create-schema", "BOT_CREATE_SCHEMA"),
           Map.entry("bot.jobs.reorder-buffer", "BOT_REORDER_BUFFER"),
           Map.entry("bot.jobs.gap-timeout", "BOT_GAP_TIMEOUT"),
+          Map.entry("bot.streaming.mode", "BOT_STREAMING_MODE"),
+          Map.entry("bot.streaming.preview-interval", "BOT_STREAMING_PREVIEW_INTERVAL"),
+          Map.entry("bot.streaming.edit-interval", "BOT_STREAMING_EDIT_INTERVAL"),
+          Map.entry("bot.streaming.draft-refresh", "BOT_STREAMING_DRAFT_REFRESH"),
           Map.entry("bot.runner.api-key", "RUNNER_API_KEY"),
           Map.entry("bot.runner.upload-timeout", "RUNNER_UPLOAD_TIMEOUT"),
           Map.entry("bot.runner.request-timeout", "RUNNER_REQUEST_TIMEOUT"),
@@ -303,6 +307,7 @@ public record EngineSettings(
     checkWakeInterval(r);
     r.intIn("bot.jobs.reorder-buffer", 1, 100_000);
     r.positiveDuration("bot.jobs.gap-timeout");
+    checkStreaming(r);
     checkRunner(r);
     r.positiveDuration("bot.cluster.sbr-stable-after");
     ClusterSettings cluster =
@@ -331,6 +336,24 @@ public record EngineSettings(
       throw r.bad("bot.log-format", "must be 'text' or 'json'", format);
     }
     return new Ops(r.string("bot.metrics.token"), format);
+  }
+
+  /**
+   * {@code bot.streaming}, which {@code JobSettings} reads: the mode, the intervals, and a draft
+   * refresh that comes before Telegram's draft expiry (about 30 s).
+   */
+  private static void checkStreaming(Reader r) {
+    String mode = r.string("bot.streaming.mode").trim();
+    if (!List.of("draft", "edit", "off").contains(mode)) {
+      throw r.bad("bot.streaming.mode", "must be 'draft', 'edit' or 'off'", mode);
+    }
+    r.positiveDuration("bot.streaming.preview-interval");
+    r.positiveDuration("bot.streaming.edit-interval");
+    Duration refresh = r.positiveDuration("bot.streaming.draft-refresh");
+    if (refresh.compareTo(Duration.ofSeconds(25)) > 0) {
+      throw r.bad("bot.streaming.draft-refresh", "must be at most 25s (a draft expires after about"
+          + " 30 s)", refresh.toString());
+    }
   }
 
   private static final String SSE_EVENT_SIZE = "akka.http.sse.max-event-size";

@@ -79,6 +79,8 @@ class EngineSettingsTest {
         failure(Map.of("bot.telegram.mode", "push")));
     assertEquals("TELEGRAM_WEBHOOK_SECRET (bot.telegram.webhook.secret) is required when "
         + "TELEGRAM_MODE=webhook", failure(Map.of("bot.telegram.mode", "webhook")));
+    assertEquals("BOT_STREAMING_MODE (bot.streaming.mode) must be 'draft', 'edit' or 'off', got"
+        + " 'live'", failure(Map.of("bot.streaming.mode", "live")));
     assertEquals("HTTP_PORT (bot.http.port) must be a whole number, got 'abc'",
         failure(Map.of("bot.http.port", "abc")));
     assertEquals("RUNNER_URL (bot.runner.url) is missing: the Runner's base URL",

@@ -25,7 +25,8 @@ public interface JobLauncher {
   /**
    * What a task needs: {@code taskId} is null for a new job (upload {@code content} first) and set
    * when resuming an accepted one after {@code lastDelivered}. Outputs go to {@code outbox}, tagged
-   * with the job id.
+   * with the job id. {@code previewMessageId}, when not 0, is an edit-mode preview message of
+   * output {@code previewIndex} that an earlier task left: the task finishes or deletes it.
    */
   record JobSpec(
       long userId,
@@ -35,7 +36,14 @@ public interface JobLauncher {
       String fileName,
       byte[] content,
       long lastDelivered,
-      ActorRef<ChatOutbox.Command> outbox) {}
+      ActorRef<ChatOutbox.Command> outbox,
+      long previewIndex,
+      long previewMessageId) {
+    public JobSpec(long userId, long chatId, String jobId, String taskId, String fileName,
+        byte[] content, long lastDelivered, ActorRef<ChatOutbox.Command> outbox) {
+      this(userId, chatId, jobId, taskId, fileName, content, lastDelivered, outbox, 0, 0);
+    }
+  }
 
   /** Spawns the task actor for the job as a child of {@code parent}; it reports to {@code reportTo}. */
   void start(ActorContext<?> parent, JobSpec spec, ActorRef<TaskActor.Report> reportTo);

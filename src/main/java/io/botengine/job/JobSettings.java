@@ -7,7 +7,8 @@ import java.time.Duration;
  * What the job side reads from the configuration, once at start ({@code EngineSettings} has
  * checked every value before the actor system started): the registry's wake interval and how long
  * after a node's removal its users may move, the task actor's reorder window and gap timeout, its
- * typing and progress intervals, and the ask timeout.
+ * typing and progress intervals, the ask timeout, and how streamed outputs are previewed
+ * ({@code bot.streaming}).
  */
 public record JobSettings(
     Duration wakeInterval,
@@ -16,7 +17,8 @@ public record JobSettings(
     Duration gapTimeout,
     Duration typingInterval,
     Duration progressInterval,
-    Duration askTimeout) {
+    Duration askTimeout,
+    LivePreview.Settings preview) {
 
   /** Read from the root configuration ({@code bot.jobs}, delivery intervals, cluster downing). */
   public static JobSettings fromConfig(Config root) {
@@ -28,7 +30,21 @@ public record JobSettings(
         jobs.getDuration("gap-timeout"),
         root.getDuration("bot.telegram.delivery.typing-interval"),
         root.getDuration("bot.telegram.delivery.progress-interval"),
-        root.getDuration("bot.ask-timeout"));
+        root.getDuration("bot.ask-timeout"),
+        preview(root));
+  }
+
+  /** {@code bot.streaming}; off when the configuration has none (tests with their own config). */
+  static LivePreview.Settings preview(Config root) {
+    if (!root.hasPath("bot.streaming")) {
+      return LivePreview.Settings.OFF;
+    }
+    Config streaming = root.getConfig("bot.streaming");
+    return new LivePreview.Settings(
+        LivePreview.Mode.of(streaming.getString("mode")),
+        streaming.getDuration("preview-interval"),
+        streaming.getDuration("edit-interval"),
+        streaming.getDuration("draft-refresh"));
   }
 
   /**

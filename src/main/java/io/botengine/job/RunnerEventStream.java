@@ -28,6 +28,7 @@ import com.typesafe.config.ConfigFactory;
 import io.botengine.Failures;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -100,7 +101,7 @@ final class RunnerEventStream {
       Uri uri, String taskId, Optional<String> lastEventId, Materializer mat) {
     Attempts attempts = new Attempts(taskId, lastEventId.orElse(null), mat);
     return EventSource.create(uri, attempts::send, lastEventId, mat)
-        .map(attempts::onEvent)
+        .mapConcat(attempts::onEvent)
         .merge(Source.completionStage(attempts.gaveUp))
         .idleTimeout(settings.streamIdleTimeout())
         .mapError(
@@ -268,10 +269,12 @@ final class RunnerEventStream {
      * frame seen here means the job's stream is complete, so the end of the connection that
      * follows is no reason to reconnect, however far behind the consumer still is. (The benchmark's
      * 1,000 jobs of 50 outputs reconnected twice each, and a consumer further behind than the
-     * backoffs would give up the stream and fall back to polling.)
+     * backoffs would give up the stream and fall back to polling.) The first event of a
+     * reconnection comes after a {@link RunnerFrame.Reconnected}: deltas start again.
      */
-    RunnerFrame onEvent(ServerSentEvent event) {
+    List<RunnerFrame> onEvent(ServerSentEvent event) {
       eventsThisConnection++;
+      boolean reconnected = eventsThisConnection == 1 && attempt > 1;
       String id = event.getId().filter(value -> !value.isEmpty()).orElse(null);
       boolean fresh = id != null ? seenIds.add(id) : eventsThisConnection > mostEventsPerConnection;
       if (id != null) {
@@ -286,7 +289,7 @@ final class RunnerEventStream {
       if (frame.terminal()) {
         ended = true;
       }
-      return frame;
+      return reconnected ? List.of(new RunnerFrame.Reconnected(), frame) : List.of(frame);
     }
 
     void stop(Throwable failure) {

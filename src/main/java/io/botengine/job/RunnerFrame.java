@@ -51,6 +51,27 @@ public sealed interface RunnerFrame {
     }
   }
 
+  /**
+   * A piece of text output {@code index} while it is being generated ({@code bot_output_delta},
+   * section 6): appended to the output's preview; the {@link Output} of the same index that follows
+   * is what the user keeps. Carries no SSE id.
+   */
+  record Delta(long index, String text, String eventId) implements RunnerFrame {
+    public Delta(long index, String text) {
+      this(index, text, null);
+    }
+  }
+
+  /**
+   * Not a Runner event: the stream was connected again, so the deltas of the output in progress
+   * are replayed from its start (section 6). Emitted before the first event of a reconnection.
+   */
+  record Reconnected(String eventId) implements RunnerFrame {
+    public Reconnected() {
+      this(null);
+    }
+  }
+
   /** The job succeeded; {@code taskId} as the Runner reported it, or {@code null}. */
   record Completed(String taskId, String eventId) implements RunnerFrame {
     public Completed(String taskId) {
@@ -136,6 +157,8 @@ final class FrameParser {
         return new RunnerFrame.Progress(percent(json), progressText(json), eventId);
       case "bot_output":
         return output(json, eventId);
+      case "bot_output_delta":
+        return delta(json, eventId);
       case "result":
         return new RunnerFrame.Output(
             null, RunnerFrame.Kind.TEXT, orEmpty(text(json, "content")), null, null, eventId);
@@ -223,6 +246,19 @@ final class FrameParser {
         safeFileName(text(json, "filename")),
         caption == null || caption.isEmpty() ? null : caption,
         eventId);
+  }
+
+  private static RunnerFrame delta(JsonNode json, String eventId) {
+    JsonNode indexNode = json.get("index");
+    Long index = indexNode == null || indexNode.isNull() ? null : index(indexNode);
+    if (index == null) {
+      return new RunnerFrame.Skipped("invalid delta: index", eventId);
+    }
+    JsonNode delta = json.get("delta");
+    if (delta == null || !delta.isTextual()) {
+      return new RunnerFrame.Skipped("invalid delta: delta", eventId);
+    }
+    return new RunnerFrame.Delta(index, delta.asText(), eventId);
   }
 
   private static Long index(JsonNode node) {

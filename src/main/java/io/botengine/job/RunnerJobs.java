@@ -45,7 +45,8 @@ public final class RunnerJobs implements JobLauncher {
             settings.gapTimeout(),
             settings.typingInterval(),
             settings.progressInterval(),
-            settings.askTimeout());
+            settings.askTimeout(),
+            settings.preview());
   }
 
   @Override

@@ -34,7 +34,9 @@ import java.util.function.Supplier;
  * cancels the Runner task and stops. Outputs go to the chat outbox strictly in index order, one at
  * a time ({@link ReorderBuffer}): the next frame is pulled only after Telegram took the previous
  * output and the parent recorded its index. Progress frames become one status message ({@link
- * ProgressDisplay}). All its time is timers, so tests drive it with manual time.
+ * ProgressDisplay}); the deltas of a streamed output are shown while they arrive ({@link
+ * LivePreview}), never holding the stream back. All its time is timers, so tests drive it with
+ * manual time.
  */
 public final class TaskActor {
 
@@ -47,6 +49,12 @@ public final class TaskActor {
 
   /** Output {@code index} reached Telegram; answer once that is recorded. */
   public record Delivered(String jobId, long index, ActorRef<Done> replyTo) implements Report {}
+
+  /**
+   * An edit-mode preview of output {@code index} was sent as message {@code messageId}; recorded
+   * (best effort, no answer) so that a task resuming after a crash finishes or deletes it.
+   */
+  public record PreviewShown(String jobId, long index, long messageId) implements Report {}
 
   /**
    * The Runner reported success and no output it sent was dropped: the job is charged. (A success
@@ -95,6 +103,16 @@ public final class TaskActor {
   private record Recorded(long index, boolean ok) implements Command {}
 
   private record StatusCreated(long messageId) implements Command {}
+
+  private record PreviewCallDone(Outgoing call, long result) implements Command {}
+
+  private enum PreviewRested implements Command {
+    INSTANCE
+  }
+
+  private enum PreviewRefresh implements Command {
+    INSTANCE
+  }
 
   private enum GapTimeout implements Command {
     INSTANCE
@@ -179,7 +197,22 @@ public final class TaskActor {
       Duration gapTimeout,
       Duration typingInterval,
       Duration progressInterval,
-      Duration askTimeout) {}
+      Duration askTimeout,
+      LivePreview.Settings preview) {
+    /** Without live previews: deltas are ignored. */
+    public Deps(Runner runner, ActorRef<JobRegistry.Command> registry, int reorderBuffer,
+        Duration gapTimeout, Duration typingInterval, Duration progressInterval,
+        Duration askTimeout) {
+      this(runner, registry, reorderBuffer, gapTimeout, typingInterval, progressInterval,
+          askTimeout, LivePreview.Settings.OFF);
+    }
+  }
+
+  /**
+   * How long a preview call may wait in the outbox before the next one may be queued (a call the
+   * outbox drops or refuses is answered at once).
+   */
+  private static final Duration PREVIEW_CALL_TIMEOUT = Duration.ofSeconds(30);
 
   /** How long a stopping task waits for its stream to report its end (it always does at once). */
   private static final Duration STREAM_END_GRACE = Duration.ofSeconds(5);
@@ -222,6 +255,7 @@ public final class TaskActor {
   private final ReorderBuffer outputs;
   private final ProgressDisplay progress = new ProgressDisplay();
   private final OutputTiming timing;
+  private final LivePreview preview;
   /** The Runner's id of the task: set once, when the Runner accepted the upload. */
   private String taskId;
 
@@ -238,6 +272,10 @@ public final class TaskActor {
     this.deps = deps;
     this.taskId = spec.taskId();
     this.outputs = new ReorderBuffer(spec.lastDelivered(), deps.reorderBuffer());
+    this.preview = new LivePreview(deps.preview().mode(), spec.jobId(), spec.lastDelivered());
+    if (spec.previewMessageId() != 0) {
+      preview.adopt(spec.previewIndex(), spec.previewMessageId());
+    }
     this.outboxAck = ctx.messageAdapter(Done.class, d -> new OutputSent());
     this.statusIds = ctx.messageAdapter(Long.class, StatusCreated::new);
     this.timing = new OutputTiming(io.botengine.Metrics.get(ctx.getSystem()));
@@ -384,7 +422,10 @@ public final class TaskActor {
         })
         .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
         .onMessageEquals(ProgressRested.INSTANCE, () -> show(progress.rested()))
-        .onMessage(StatusCreated.class, c -> show(progress.created(c.messageId())))
+        .onMessage(StatusCreated.class, this::onStatusCreated)
+        .onMessage(PreviewCallDone.class, this::onPreviewCallDone)
+        .onMessageEquals(PreviewRested.INSTANCE, () -> preview(preview.rested(showable())))
+        .onMessageEquals(PreviewRefresh.INSTANCE, () -> preview(preview.refresh(showable())))
         .onMessageEquals(Cancel.INSTANCE, () -> onCancel(reader))
         .onMessage(Drain.class, d -> onDrain(reader, d));
   }
@@ -394,7 +435,16 @@ public final class TaskActor {
     RunnerFrame frame = arrived.frame();
     if (frame instanceof RunnerFrame.Progress p) {
       show(progress.progress(p));
+    } else if (frame instanceof RunnerFrame.Reconnected) {
+      preview.reconnected();
+    } else if (frame instanceof RunnerFrame.Delta d) {
+      offerOrphan(d.index());
+      preview(preview.delta(d, showable()));
     } else if (frame instanceof RunnerFrame.Output o) {
+      if (o.index() != null) {
+        offerOrphan(o.index());
+        preview.close(o.index());
+      }
       ReorderBuffer.Offer offer = outputs.offer(o);
       timing.received(offer.index());
       if (offer.verdict() == ReorderBuffer.Verdict.REPEATED) {
@@ -406,9 +456,20 @@ public final class TaskActor {
             spec.jobId(), taskId, offer.index(), deps.reorderBuffer());
       }
     } else if (frame.terminal()) {
+      if (frame instanceof RunnerFrame.Completed) {
+        offerOrphan(Long.MAX_VALUE);
+      }
       return finishing(reader, frame);
     }
     return deliverNext(reader);
+  }
+
+  /** The stream moved past a previewed output without its complete frame: the deltas are it. */
+  private void offerOrphan(long later) {
+    preview.orphan(later).ifPresent(orphan -> {
+      log("output {} never came complete: its deltas are the output", orphan.index());
+      outputs.offer(orphan);
+    });
   }
 
   /** Sends the next output if one may go; otherwise pulls the next frame. */
@@ -424,6 +485,7 @@ public final class TaskActor {
     if (outputs.waitingForGap() && !timers.isTimerActive(GapTimeout.INSTANCE)) {
       timers.startSingleTimer(GapTimeout.INSTANCE, deps.gapTimeout());
     }
+    preview(preview.resume(showable()));
     reader.pull();
     return Behaviors.same();
   }
@@ -435,7 +497,7 @@ public final class TaskActor {
       ctx.getLog().warn("user {} job {} task {}: outputs {}..{} never arrived, moving on",
           spec.userId(), spec.jobId(), taskId, next.skippedFrom(), next.index() - 1);
     }
-    List<Outgoing> parts = OutputRenderer.render(next.output());
+    List<Outgoing> parts = preview.finalParts(next.index(), OutputRenderer.render(next.output()));
     if (parts.isEmpty()) {
       onOutputSent();
       return;
@@ -490,6 +552,42 @@ public final class TaskActor {
     return stopping(reader, null);
   }
 
+  // ------------------------------------------------------------------ live preview
+
+  private Behavior<Command> onPreviewCallDone(PreviewCallDone done) {
+    List<Outgoing> next = preview.callDone(done.call(), done.result(), showable());
+    preview.takeCreated().ifPresent(created ->
+        parent.tell(new PreviewShown(spec.jobId(), created.index(), created.messageId())));
+    return preview(next);
+  }
+
+  /** The index whose preview may be shown now: the next to deliver, while none is in flight. */
+  private long showable() {
+    return outputs.inFlight() ? -1 : outputs.lastDelivered() + 1;
+  }
+
+  /**
+   * Sends the preview's calls, each answered on its own (so a slow chat coalesces more per call),
+   * and times its rest and the refresh of its draft.
+   */
+  private Behavior<Command> preview(List<Outgoing> calls) {
+    for (Outgoing call : calls) {
+      ctx.ask(Long.class, spec.outbox(), PREVIEW_CALL_TIMEOUT,
+          ref -> new ChatOutbox.Send(call, spec.jobId(), null, ref),
+          (id, error) -> new PreviewCallDone(call, error == null ? id : ChatOutbox.NOT_SENT));
+      if (call instanceof Outgoing.Draft) {
+        timers.startSingleTimer(PreviewRefresh.INSTANCE, deps.preview().draftRefresh());
+      }
+    }
+    if (!calls.isEmpty()) {
+      timers.cancel(TypingTick.INSTANCE);
+    }
+    if (preview.resting() && !timers.isTimerActive(PreviewRested.INSTANCE)) {
+      timers.startSingleTimer(PreviewRested.INSTANCE, deps.preview().interval(preview.mode()));
+    }
+    return Behaviors.same();
+  }
+
   // ------------------------------------------------------------------ progress display
 
   private Behavior<Command> onTypingTick() {
@@ -509,9 +607,17 @@ public final class TaskActor {
     return Behaviors.same();
   }
 
-  /** The status message goes when the task does; untagged, so a dropped job still removes it. */
+  private Behavior<Command> onStatusCreated(StatusCreated created) {
+    return created.messageId() < 0 ? Behaviors.same() : show(progress.created(created.messageId()));
+  }
+
+  /**
+   * The status message and an edit-mode preview go when the task does (a draft simply ends);
+   * untagged, so a dropped job still removes them.
+   */
   private void removeStatus() {
     progress.remove().ifPresent(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
+    preview.end().forEach(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
   }
 
   // ------------------------------------------------------------------ finishing
@@ -527,7 +633,11 @@ public final class TaskActor {
                 r -> onRecorded(r, () -> flush(reader, terminal, Behaviors.same())))
             .onMessageEquals(TypingTick.INSTANCE, this::onTypingTick)
             .onMessageEquals(ProgressRested.INSTANCE, () -> show(progress.rested()))
-            .onMessage(StatusCreated.class, c -> show(progress.created(c.messageId())))
+            .onMessage(StatusCreated.class, this::onStatusCreated)
+            .onMessage(PreviewCallDone.class, d -> preview(preview.callDone(d.call(), d.result(),
+                -1)))
+            .onMessageEquals(PreviewRested.INSTANCE, () -> preview(preview.rested(-1)))
+            .onMessageEquals(PreviewRefresh.INSTANCE, Behaviors::same)
             .onMessage(StreamEnded.class, e -> streamEnded(reader))
             .onMessage(StreamFailed.class, f -> streamEnded(reader))
             .onMessageEquals(Cancel.INSTANCE, () -> onCancel(reader))
@@ -584,6 +694,7 @@ public final class TaskActor {
     return Behaviors.receive(Command.class)
         .onMessage(OutputSent.class, s -> onOutputSent())
         .onMessage(Recorded.class, r -> onRecorded(r, () -> handedOver(reader, drain.replyTo())))
+        .onMessage(PreviewCallDone.class, this::onPreviewCallDone)
         .onMessage(FrameArrived.class, f -> {
           reader.held = f.ack();
           return Behaviors.same();
@@ -595,10 +706,13 @@ public final class TaskActor {
         .build();
   }
 
-  /** Stops without ending the job: it resumes wherever the user actor starts next. */
+  /**
+   * Stops without ending the job: it resumes wherever the user actor starts next. An edit-mode
+   * preview message stays: it was recorded, and the next task finishes it.
+   */
   private Behavior<Command> handedOver(Reader reader, ActorRef<Done> replyTo) {
     log("handed over after index {}", outputs.lastDelivered());
-    removeStatus();
+    progress.remove().ifPresent(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
     return stopping(reader, replyTo);
   }
 

@@ -282,6 +282,35 @@ final class BotApiChats {
     return ok(message);
   }
 
+  /**
+   * sendMessageDraft: a private chat only (a group's negative id answers TEXTDRAFT_PEER_INVALID),
+   * a non-zero {@code draft_id}, a text of 1-4096 characters. Recorded as a {@link Sent} whose
+   * method is sendMessageDraft and whose message id is the draft id; nothing is stored in the chat
+   * (a draft is ephemeral).
+   */
+  HttpResponse sendMessageDraft(BotApiParams p) {
+    long chatId = chatId(p);
+    if (chatId < 0) {
+      throw Failure.badRequest("TEXTDRAFT_PEER_INVALID");
+    }
+    long draftId = p.longValue("draft_id", 0);
+    if (draftId == 0) {
+      throw Failure.badRequest("DRAFT_ID_INVALID");
+    }
+    String text = p.text("text");
+    String parseMode = p.text("parse_mode");
+    messageText(text, parseMode);
+    Sent s;
+    synchronized (lock) {
+      requireChat(chatId);
+      s = new Sent(draftId, "sendMessageDraft", chatId, text, parseMode, null, null, null,
+          Instant.now(), null, null);
+      record(s);
+    }
+    announce(s);
+    return ok(BooleanNode.TRUE);
+  }
+
   HttpResponse deleteMessage(BotApiParams p) {
     long chatId = chatId(p);
     long messageId = p.longValue("message_id", 0);

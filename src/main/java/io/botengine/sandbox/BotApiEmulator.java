@@ -80,6 +80,7 @@ public final class BotApiEmulator implements AutoCloseable {
               "deleteWebhook",
               "getWebhookInfo",
               "sendMessage",
+              "sendMessageDraft",
               "sendDocument",
               "getFile",
               "editMessageText",
@@ -98,12 +99,12 @@ public final class BotApiEmulator implements AutoCloseable {
 
   /**
    * One successful bot call that changed a chat. {@code method} is sendMessage, sendDocument,
-   * sendInvoice, editMessageText, deleteMessage or sendChatAction; {@code messageId} is the message
-   * sent, edited or deleted (0 for sendChatAction, whose action is in {@code text}); {@code text}
-   * and {@code caption} are as the bot sent them, markup included; {@code replyMarkup} is the
-   * reply_markup JSON as sent (or null); {@code invoice} is what the message offers: the invoice of
-   * a sendInvoice, or the invoice behind the first inline button that links to one of this
-   * emulator's invoice links (else null).
+   * sendInvoice, editMessageText, deleteMessage, sendChatAction or sendMessageDraft;
+   * {@code messageId} is the message sent, edited or deleted (0 for sendChatAction, whose action is
+   * in {@code text}; the draft id for sendMessageDraft); {@code text} and {@code caption} are as
+   * the bot sent them, markup included; {@code replyMarkup} is the reply_markup JSON as sent (or
+   * null); {@code invoice} is what the message offers: the invoice of a sendInvoice, or the invoice
+   * behind the first inline button that links to one of this emulator's invoice links (else null).
    */
   public record Sent(
       long messageId,
@@ -213,6 +214,7 @@ public final class BotApiEmulator implements AutoCloseable {
   private final BotApiUpdates updates;
   private final BotApiPayments payments;
   private volatile ServerBinding binding;
+  private volatile boolean draftsRefused;
 
   private final List<String> callLog = new ArrayList<>();
   private final Map<String, Deque<Failure>> faults = new HashMap<>();
@@ -485,6 +487,14 @@ public final class BotApiEmulator implements AutoCloseable {
     return null;
   }
 
+  /**
+   * Whether sendMessageDraft answers every chat 400 TEXTDRAFT_PEER_INVALID, as for a group: the
+   * engine must fall back to editing a message.
+   */
+  public void refuseDrafts(boolean refuse) {
+    draftsRefused = refuse;
+  }
+
   /** The next {@code times} calls of method get this error instead of being executed. */
   public void failNext(
       String method, int times, int errorCode, String description, Integer retryAfterSeconds) {
@@ -728,6 +738,11 @@ public final class BotApiEmulator implements AutoCloseable {
         return done(updates.webhookInfo());
       case "sendMessage":
         return done(chats.sendMessage(p));
+      case "sendMessageDraft":
+        if (draftsRefused) {
+          return done(failure(400, "Bad Request: TEXTDRAFT_PEER_INVALID", null));
+        }
+        return done(chats.sendMessageDraft(p));
       case "sendDocument":
         return done(chats.sendDocument(p));
       case "getFile":

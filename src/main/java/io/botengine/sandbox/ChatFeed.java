@@ -88,6 +88,7 @@ final class ChatFeed {
       case "editMessageText" -> n.put("kind", "edit").put("text", s.text());
       case "deleteMessage" -> n.put("kind", "delete");
       case "sendChatAction" -> n.put("kind", "action").put("action", s.text());
+      case "sendMessageDraft" -> n.put("kind", "draft").put("text", s.text());
       default -> {
         return;
       }

@@ -397,7 +397,7 @@ public final class RunnerEmulator implements AutoCloseable {
     if (frame.event() != null) {
       text.append("event: ").append(frame.event()).append('\n');
     }
-    if (scenario.sendIds()) {
+    if (scenario.sendIds() && !RunnerScenario.DELTA_EVENT.equals(frame.event())) {
       text.append("id: ").append(position + 1).append('\n');
     }
     String data = frame.data().replace(RunnerScenario.TASK_ID, taskId);

@@ -53,6 +53,12 @@ public record RunnerScenario(
   private static final String RECOMMENDATIONS =
       "## Рекомендации\n\n1. Добавьте измеримые результаты.\n2. Сократите до двух страниц.";
 
+  private static final String STREAMED_ANALYSIS =
+      "## Анализ CV\n\n*Сильные стороны:* пять лет с Java и Akka, ясная структура, проекты с"
+          + " нагрузкой и измеримым итогом.\n\n*Слабые стороны:* мало цифр в последних двух"
+          + " местах работы, нет ссылок на код.\n\n*Итог:* сильное резюме для позиции senior;"
+          + " добавьте результаты в числах и ссылку на GitHub.";
+
   /** How a connection is interrupted. */
   public enum Interruption {
     /** The connection is aborted mid-stream (the client sees a truncated response). */
@@ -202,6 +208,44 @@ public record RunnerScenario(
           .stallAtEnd()
           .pollsUntilDone(Integer.MAX_VALUE)
           .build();
+
+  /**
+   * Seed 003: a first output, then the analysis streamed word by word (deltas of index 2, 60 ms
+   * apart, as a language model writes), its complete output, the recommendations file, complete.
+   */
+  public static final RunnerScenario STREAMED =
+      streamed("STREAMED", STREAMED_ANALYSIS, Duration.ofMillis(60));
+
+  /**
+   * Output 1, then {@code analysis} as {@code bot_output_delta} frames of index 2 (one per word,
+   * {@code pacing} apart), its complete {@code bot_output}, a file output 3, then complete. Only
+   * the complete frames carry SSE ids, so a reconnect replays the deltas of the output in progress.
+   */
+  public static RunnerScenario streamed(String name, String analysis, Duration pacing) {
+    List<Frame> frames = new ArrayList<>();
+    frames.add(Frame.data("bot_output", text(1L, "CV успешно прочитано. Начинаю анализ...")));
+    for (String token : tokens(analysis)) {
+      frames.add(Frame.data(DELTA_EVENT, delta(2L, token)));
+    }
+    frames.add(Frame.data("bot_output", text(2L, analysis)));
+    frames.add(Frame.data("bot_output", file(3L, "recommendations.md", RECOMMENDATIONS,
+        "Рекомендации")));
+    frames.add(complete());
+    return completing(name, frames).pacing(pacing).resultContent(analysis).build();
+  }
+
+  /** This scenario, its first connection cut ({@code how}) after {@code frames} frames. */
+  public RunnerScenario interruptedOnceAfter(int frames, Interruption how) {
+    return toBuilder().interrupt(frames, how, 1).build();
+  }
+
+  /** The SSE event name of delta frames, which never carry an id. */
+  public static final String DELTA_EVENT = "bot_output_delta";
+
+  /** The pieces a model would stream: each word with the whitespace after it. */
+  static List<String> tokens(String text) {
+    return List.of(text.split("(?<=\\s)(?=\\S)"));
+  }
 
   /** Seed 001 at a realistic pace (3 s between frames; {@link #withPacing} to change). */
   public static final RunnerScenario SLOW =
@@ -443,6 +487,15 @@ public record RunnerScenario(
             .put("content", content)
             .put("timestamp", TIMESTAMP);
     return index == null ? node.toString() : node.put("index", index).toString();
+  }
+
+  private static String delta(long index, String piece) {
+    return Json.MAPPER.createObjectNode()
+        .put("type", DELTA_EVENT)
+        .put("index", index)
+        .put("delta", piece)
+        .put("timestamp", TIMESTAMP)
+        .toString();
   }
 
   private static String file(Long index, String fileName, String content, String caption) {

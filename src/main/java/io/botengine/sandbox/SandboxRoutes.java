@@ -69,6 +69,7 @@ final class SandboxRoutes extends AllDirectives {
     NORMAL("normal", Sandbox.DEFAULT_SCENARIO),
     ERROR("error", RunnerScenario.ERROR_MIDSTREAM.withPacing(PACE)),
     SLOW("slow", RunnerScenario.SLOW),
+    STREAMED("streamed", RunnerScenario.STREAMED),
     DROP_AND_RESUME("drop-and-resume", RunnerScenario.DROP_AND_RESUME.withPacing(PACE));
 
     final String key;
@@ -333,7 +334,7 @@ final class SandboxRoutes extends AllDirectives {
     Optional<Scenario> chosen = Scenario.byKey(String.valueOf(text(body, "scenario")));
     if (chosen.isEmpty()) {
       return error(
-          StatusCodes.BAD_REQUEST, "scenario must be normal, error, slow or drop-and-resume");
+          StatusCodes.BAD_REQUEST, "scenario must be normal, error, slow, streamed or drop-and-resume");
     }
     scenarios.put(user, chosen.get());
     runner.scenarioFor(user, chosen.get().scenario);

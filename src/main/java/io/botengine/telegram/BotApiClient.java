@@ -40,6 +40,7 @@ import org.telegram.telegrambots.meta.api.methods.send.SendDocument;
 import org.telegram.telegrambots.meta.api.methods.updatingmessages.DeleteMessage;
 import org.telegram.telegrambots.meta.api.methods.updatingmessages.EditMessageText;
 import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
+import org.telegram.telegrambots.meta.api.methods.send.SendMessageDraft;
 import org.telegram.telegrambots.meta.api.methods.updates.DeleteWebhook;
 import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
 import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
@@ -146,12 +147,21 @@ public final class BotApiClient implements TelegramGateway {
       return call("sendDocument",
           () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
     }
+    if (message instanceof Outgoing.Draft draft) {
+      SendMessageDraft send = SendMessageDraft.builder()
+          .chatId(chatId)
+          .draftId(draft.draftId())
+          .text(draft.text())
+          .build();
+      return call("sendMessageDraft", () -> client.executeAsync(send)).thenApply(r -> 0L);
+    }
     if (message instanceof Outgoing.Edit edit) {
       EditMessageText send =
           EditMessageText.builder()
               .chatId(chatId)
               .messageId((int) edit.messageId())
               .text(edit.text())
+              .parseMode(edit.parseMode())
               .build();
       return call("editMessageText",
           () -> client.executeAsync(send)).thenApply(r -> edit.messageId());

@@ -38,7 +38,9 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
 
   /**
    * Queue a call. {@code ackTo} (nullable) hears Done once it was sent or given up; {@code idTo}
-   * (nullable) hears the message id Telegram gave it.
+   * (nullable) hears the message id Telegram gave it (0 for a draft), or {@link #NOT_SENT} when it
+   * was given up, refused or dropped, or {@link #DRAFTS_REFUSED} when Telegram refused a {@link
+   * Outgoing.Draft} for this chat (a group, or a Bot API without drafts).
    */
   public record Send(
       Outgoing message, String jobId, ActorRef<Done> ackTo, ActorRef<Long> idTo, boolean notice)
@@ -63,6 +65,12 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
       return new Send(message, null, null, null, true);
     }
   }
+
+  /** What {@link Send#idTo} hears for a call that was not sent. */
+  public static final long NOT_SENT = -1;
+
+  /** What {@link Send#idTo} hears for a draft Telegram refused: the chat cannot have drafts. */
+  public static final long DRAFTS_REFUSED = -2;
 
   /** Forget every queued message of this job and refuse any that comes later. */
   public record DropJob(String jobId) implements Command {}
@@ -290,10 +298,7 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
 
   private Behavior<Command> onDelivered(Delivered delivered) {
     noticeSent = false;
-    if (inFlight.idTo() != null) {
-      inFlight.idTo().tell(delivered.messageId());
-    }
-    finish();
+    finish(delivered.messageId());
     return next();
   }
 
@@ -313,11 +318,20 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
           inFlight.idTo());
       return attempt();
     }
+    if (f.markupRejected() && message instanceof Outgoing.Edit edit && edit.parseMode() != null) {
+      getContext().getLog().info("chat {}: markup rejected, editing as plain text", chatId);
+      inFlight = new Send(new Outgoing.Edit(edit.messageId(), edit.text()), inFlight.jobId(),
+          inFlight.ackTo(), inFlight.idTo());
+      return attempt();
+    }
     if (f.code == 429) {
       Duration wait = Duration.ofSeconds(f.retryAfterSeconds == null ? 1 : f.retryAfterSeconds);
       getContext().getLog().info("chat {}: 429, resending in {}", chatId, wait);
       timers.startSingleTimer(Retry.INSTANCE, wait);
       return this;
+    }
+    if (message instanceof Outgoing.Draft && !isUnreachable(f)) {
+      return onDraftFailed(f);
     }
     boolean transient_ = f.code == 0 || f.code >= 500;
     if (transient_ && attempts < deps.maxAttempts()) {
@@ -336,6 +350,19 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
     getContext().getLog().warn("chat {}: Telegram refused a {} ({} {}); skipped", chatId,
         message.getClass().getSimpleName(), f.code, f.getMessage());
     finish();
+    return next();
+  }
+
+  /**
+   * A draft is a preview: never retried, never worth a notice. A 400 other than unreachable (e.g.
+   * {@code TEXTDRAFT_PEER_INVALID} in a group) or a 404 (a Bot API without the method) means this
+   * chat cannot have drafts, which the sender hears.
+   */
+  private Behavior<Command> onDraftFailed(TelegramGateway.Failure f) {
+    boolean refused = f.code == 400 || f.code == 404;
+    getContext().getLog().info("chat {}: draft {} ({} {})", chatId,
+        refused ? "refused" : "not shown", f.code, f.getMessage());
+    finish(refused ? DRAFTS_REFUSED : NOT_SENT);
     return next();
   }
 
@@ -375,11 +402,22 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
   }
 
   private void finish() {
-    ack(inFlight);
+    finish(NOT_SENT);
+  }
+
+  private void finish(long messageId) {
+    done(inFlight, messageId);
     inFlight = null;
   }
 
   private static void ack(Send send) {
+    done(send, NOT_SENT);
+  }
+
+  private static void done(Send send, long messageId) {
+    if (send.idTo() != null) {
+      send.idTo().tell(messageId);
+    }
     if (send.ackTo() != null) {
       send.ackTo().tell(Done.getInstance());
     }

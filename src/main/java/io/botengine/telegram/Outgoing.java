@@ -15,8 +15,19 @@ public sealed interface Outgoing {
   /** "typing…" in the chat header; best effort, never retried. */
   record Typing() implements Outgoing {}
 
-  /** New text for a message the bot sent earlier. */
-  record Edit(long messageId, String text) implements Outgoing {}
+  /** New text for a message the bot sent earlier; {@code parseMode} as for {@link Text}. */
+  record Edit(long messageId, String text, String parseMode) implements Outgoing {
+    public Edit(long messageId, String text) {
+      this(messageId, text, null);
+    }
+  }
+
+  /**
+   * A message draft (Bot API {@code sendMessageDraft}, private chats only): {@code text}, plain,
+   * shown growing under {@code draftId} (non-zero) until the bot sends the real message or the
+   * draft expires (about 30 s). A preview, never a delivery: best effort, never retried.
+   */
+  record Draft(int draftId, String text) implements Outgoing {}
 
   /** Removes a message the bot sent earlier. */
   record Delete(long messageId) implements Outgoing {}

@@ -132,6 +132,9 @@ public final class UserEntity
   public record RecordDelivery(String jobId, long index, ActorRef<Done> replyTo)
       implements Command {}
 
+  /** Task: an edit-mode preview message of output {@code index} was sent as {@code messageId}. */
+  public record RecordPreview(String jobId, long index, long messageId) implements Command {}
+
   /** Task: the Runner reported success. */
   public record TaskSucceeded(String jobId) implements Command {}
 
@@ -251,6 +254,12 @@ public final class UserEntity
   /** Output {@code index} of the job reached the user. */
   public record OutputDelivered(String jobId, long index) implements Event {}
 
+  /**
+   * An edit-mode preview of output {@code index} was sent as message {@code messageId}: a task
+   * resuming the job finishes or deletes it.
+   */
+  public record PreviewMessageSent(String jobId, long index, long messageId) implements Event {}
+
   /** The job succeeded: the reservation is captured as a spend under {@code idempotencyKey}. */
   public record JobSucceeded(
       String jobId, String taskId, long charged, String idempotencyKey, Instant at)
@@ -345,6 +354,8 @@ public final class UserEntity
       return new RecordDelivery(r.jobId(), r.index(), r.replyTo());
     } else if (report instanceof TaskActor.Succeeded r) {
       return new TaskSucceeded(r.jobId());
+    } else if (report instanceof TaskActor.PreviewShown r) {
+      return new RecordPreview(r.jobId(), r.index(), r.messageId());
     }
     TaskActor.Failed r = (TaskActor.Failed) report;
     return new TaskFailed(r.jobId(), r.outcome(), r.detail());
@@ -385,7 +396,8 @@ public final class UserEntity
         userId, value(JOB_ID, job.jobId()), value(TASK_ID, job.taskId()), job.lastDelivered());
     deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatOf(job),
         job.jobId(), job.taskId(), null, null, job.lastDelivered(),
-        outbox(chatOf(job), state.language())), taskReports);
+        outbox(chatOf(job), state.language()), job.previewIndex(), job.previewMessageId()),
+        taskReports);
   }
 
   // ---------------------------------------------------------------- commands, state by state
@@ -407,6 +419,7 @@ public final class UserEntity
         .onCommand(FileFetched.class, this::onFileNoLongerExpected)
         .onCommand(TaskAccepted.class, this::onTaskAccepted)
         .onCommand(RecordDelivery.class, this::onRecordDelivery)
+        .onCommand(RecordPreview.class, this::onRecordPreview)
         .onCommand(TaskSucceeded.class, this::onTaskSucceeded)
         .onCommand(TaskFailed.class, this::onTaskFailed)
         .onCommand(UploadLost.class, this::onUploadLost)
@@ -433,6 +446,7 @@ public final class UserEntity
             Effect().reply(c.replyTo(), StatusReply.error(AdminJobs.nothingToCancel(userId, s))))
         .onCommand(TaskAccepted.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(RecordDelivery.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
+        .onCommand(RecordPreview.class, (s, c) -> Effect().noReply())
         .onCommand(TaskSucceeded.class, (s, c) -> Effect().noReply())
         .onCommand(TaskFailed.class, (s, c) -> Effect().noReply())
         .onCommand(UploadLost.class, (s, c) -> Effect().noReply())
@@ -1034,6 +1048,15 @@ public final class UserEntity
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
+  private ReplyEffect<Event, UserState> onRecordPreview(UserState state, RecordPreview cmd) {
+    if (!state.hasJob(cmd.jobId()) || cmd.index() <= state.job().lastDelivered()) {
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new PreviewMessageSent(cmd.jobId(), cmd.index(), cmd.messageId()))
+        .thenNoReply();
+  }
+
   /** Success captures the reservation once per Runner task ({@code cv_analysis_{task_id}}). */
   private ReplyEffect<Event, UserState> onTaskSucceeded(UserState state, TaskSucceeded cmd) {
     if (!state.hasJob(cmd.jobId())) {
@@ -1251,6 +1274,7 @@ public final class UserEntity
         .onEvent(JobStarted.class, (s, e) -> s.jobStarted(e))
         .onEvent(JobAccepted.class, (s, e) -> s.jobAccepted(e))
         .onEvent(OutputDelivered.class, (s, e) -> s.outputDelivered(e))
+        .onEvent(PreviewMessageSent.class, (s, e) -> s.previewMessageSent(e))
         .onEvent(JobSucceeded.class, (s, e) -> s.jobSucceeded(e))
         .onEvent(JobEnded.class, (s, e) -> s.jobEnded(e))
         .onEvent(OffersMade.class, (s, e) -> s.offersMade(e))

@@ -74,9 +74,11 @@ public record UserState(
   /**
    * The running job: our id, the Runner's task id once the upload was accepted, the reserved cost,
    * the highest output index already delivered to the user (0 before the first), the chat it was
-   * started from, where its results go (0 in snapshots written before it was recorded), and the
-   * file as Telegram knows it, to upload it again after a crash before the Runner accepted it
-   * (null in older snapshots).
+   * started from, where its results go (0 in snapshots written before it was recorded), the file
+   * as Telegram knows it, to upload it again after a crash before the Runner accepted it (null in
+   * older snapshots), and the edit-mode preview message of the output being generated, if one was
+   * sent ({@code previewIndex} and {@code previewMessageId}, 0 when none): a task resuming after a
+   * crash finishes or deletes that message instead of sending another.
    */
   public record Job(
       String jobId,
@@ -86,14 +88,29 @@ public record UserState(
       Instant startedAt,
       long chatId,
       String fileId,
-      String fileName) {
+      String fileName,
+      long previewIndex,
+      long previewMessageId) {
+    /** A job without a preview message nor a file to fetch again. */
+    public Job(String jobId, String taskId, long cost, long lastDelivered, Instant startedAt,
+        long chatId) {
+      this(jobId, taskId, cost, lastDelivered, startedAt, chatId, null, null, 0, 0);
+    }
+
     Job accepted(String runnerTaskId) {
-      return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId, fileId, fileName);
+      return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId, fileId, fileName,
+          previewIndex, previewMessageId);
     }
 
     Job delivered(long index) {
+      boolean previewDone = index >= previewIndex;
       return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt, chatId, fileId,
-          fileName);
+          fileName, previewDone ? 0 : previewIndex, previewDone ? 0 : previewMessageId);
+    }
+
+    Job previewSent(long index, long messageId) {
+      return new Job(jobId, taskId, cost, lastDelivered, startedAt, chatId, fileId, fileName, index,
+          messageId);
     }
   }
 
@@ -190,7 +207,7 @@ public record UserState(
   UserState jobStarted(UserEntity.JobStarted e) {
     return new UserState(registered, chatId, language,
         new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId(), e.fileId(),
-            e.fileName())),
+            e.fileName(), 0, 0)),
         account.reserve(e.cost()), recentUpdates, unreachable, purchases, pendingReplies);
   }
 
@@ -200,6 +217,12 @@ public record UserState(
 
   UserState outputDelivered(UserEntity.OutputDelivered e) {
     return hasJob(e.jobId()) ? withConversation(new Processing(job().delivered(e.index()))) : this;
+  }
+
+  UserState previewMessageSent(UserEntity.PreviewMessageSent e) {
+    return hasJob(e.jobId()) && e.index() > job().lastDelivered()
+        ? withConversation(new Processing(job().previewSent(e.index(), e.messageId())))
+        : this;
   }
 
   UserState jobSucceeded(UserEntity.JobSucceeded e) {

@@ -24,6 +24,33 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(LogCapture.class)
 class RunnerFrameTest {
 
+  // Streamed text (section 6)
+
+  @Test
+  void readsADeltaWithTheIndexOfTheOutputItPreviews() {
+    RunnerFrame frame =
+        RunnerFrame.parse(
+            "bot_output_delta",
+            "{\"type\":\"bot_output_delta\",\"index\":5,\"delta\":\"Сильные стороны: \","
+                + "\"timestamp\":\"2025-01-01T12:00:00Z\"}",
+            null);
+    assertEquals(new RunnerFrame.Delta(5, "Сильные стороны: "), frame);
+    assertFalse(frame.terminal());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"type\":\"bot_output_delta\",\"delta\":\"x\"}",
+        "{\"type\":\"bot_output_delta\",\"index\":-1,\"delta\":\"x\"}",
+        "{\"type\":\"bot_output_delta\",\"index\":\"five\",\"delta\":\"x\"}",
+        "{\"type\":\"bot_output_delta\",\"index\":5}",
+        "{\"type\":\"bot_output_delta\",\"index\":5,\"delta\":{\"a\":1}}"
+      })
+  void skipsADeltaWithoutAValidIndexOrText(String data) {
+    assertInstanceOf(Skipped.class, RunnerFrame.parse("bot_output_delta", data, null));
+  }
+
   // Dialect 1 (seed 000)
 
   @Test

@@ -12,6 +12,7 @@ import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.eventstream.EventStream;
+import akka.stream.testkit.TestPublisher;
 import akka.stream.javadsl.Source;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.telegram.ChatOutbox;
@@ -98,8 +99,13 @@ class TaskActorTest {
   }
 
   private ActorRef<TaskActor.Command> spawn(String taskId, long lastDelivered) {
+    return spawn(taskId, lastDelivered, LivePreview.Settings.OFF);
+  }
+
+  private ActorRef<TaskActor.Command> spawn(
+      String taskId, long lastDelivered, LivePreview.Settings preview) {
     TaskActor.Deps deps = new TaskActor.Deps(runner, registry.ref(), 64, GAP_TIMEOUT,
-        Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofSeconds(5));
+        Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofSeconds(5), preview);
     JobLauncher.JobSpec spec = new JobLauncher.JobSpec(7, 7, jobId, taskId, "cv.txt",
         "CV".getBytes(), lastDelivered, outbox.ref());
     return testKit.spawn(TaskActor.create(spec, parent.ref(), deps));
@@ -307,5 +313,117 @@ class TaskActorTest {
     expectDelivered(3);
     assertEquals(new TaskActor.Failed(jobId, JobOutcome.INCOMPLETE, null), parent.receiveMessage());
     expectEnded(task);
+  }
+
+  // ------------------------------------------------------------------ streamed outputs
+
+  private static final Duration PREVIEW_INTERVAL = Duration.ofMillis(500);
+  private static final Duration EDIT_INTERVAL = Duration.ofSeconds(1);
+  private static final Duration DRAFT_REFRESH = Duration.ofSeconds(20);
+
+  private ActorRef<TaskActor.Command> streamed;
+
+  /** A task previewing in {@code mode}, reading frames the test publishes one by one. */
+  private TestPublisher.Probe<RunnerFrame> streamingTask(LivePreview.Mode mode) {
+    TestPublisher.Probe<RunnerFrame> frames =
+        TestPublisher.probe(0, testKit.system().classicSystem());
+    runner.stream = Source.fromPublisher(frames);
+    streamed = spawn("task-1", 0, new LivePreview.Settings(mode, PREVIEW_INTERVAL, EDIT_INTERVAL,
+        DRAFT_REFRESH));
+    return frames;
+  }
+
+  /** The next preview call to the chat, answered with {@code result} as the outbox would. */
+  private Outgoing nextPreviewCall(long result) {
+    ChatOutbox.Send send = nextSend();
+    assertEquals(jobId, send.jobId());
+    send.idTo().tell(result);
+    return send.message();
+  }
+
+  /** Expects the real message of output {@code index}, acks it and has the parent record it. */
+  private void expectDelivery(long index, Outgoing message) {
+    ChatOutbox.Send send = nextSend();
+    assertEquals(message, send.message());
+    send.ackTo().tell(Done.getInstance());
+    TaskActor.Delivered delivered = parent.expectMessageClass(TaskActor.Delivered.class);
+    assertEquals(index, delivered.index());
+    delivered.replyTo().tell(Done.getInstance());
+  }
+
+  @Test
+  void previewsAStreamedOutputOncePerIntervalWhateverItsDeltasThenDeliversTheCompleteOne() {
+    TestPublisher.Probe<RunnerFrame> frames = streamingTask(LivePreview.Mode.DRAFT);
+    StringBuilder text = new StringBuilder();
+    List<Outgoing.Draft> drafts = new ArrayList<>();
+    frames.sendNext(new RunnerFrame.Delta(1, "ж"));
+    text.append("ж");
+    ChatOutbox.Send held = nextSend();
+    for (int i = 0; i < 50; i++) {
+      frames.sendNext(new RunnerFrame.Delta(1, "ж"));
+      text.append("ж");
+    }
+    held.idTo().tell(0L);
+    drafts.add((Outgoing.Draft) held.message());
+    int seconds = 10;
+    for (int step = 0; step < seconds * 2; step++) {
+      for (int i = 0; i < 100; i++) {
+        String token = i == 99 ? " " : "ж";
+        text.append(token);
+        frames.sendNext(new RunnerFrame.Delta(1, token));
+      }
+      if (step == 0) {
+        outbox.expectNoMessage(SHORT);
+      }
+      time.timePasses(PREVIEW_INTERVAL);
+      drafts.add((Outgoing.Draft) nextPreviewCall(0));
+    }
+    assertEquals(seconds * 2 + 1, drafts.size(),
+        "2051 deltas in 10 s: one draft per interval, the stream never held for one");
+    assertTrue(text.toString().startsWith(drafts.get(drafts.size() - 1).text()));
+    assertEquals(1, drafts.stream().map(Outgoing.Draft::draftId).distinct().count());
+
+    String complete = text.toString().strip();
+    frames.sendNext(new RunnerFrame.Output(1L, RunnerFrame.Kind.TEXT, complete, null, null));
+    expectDelivery(1, new Outgoing.Text(complete, OutputRenderer.MARKDOWN));
+    frames.sendNext(new RunnerFrame.Completed("task-1"));
+    assertEquals(new TaskActor.Succeeded(jobId), parent.receiveMessage());
+    time.timePasses(DRAFT_REFRESH);
+    outbox.expectNoMessage(SHORT);
+  }
+
+  @Test
+  void refreshesTheDraftInAPauseAndFallsBackToAnEditedMessageWhenDraftsAreRefused() {
+    TestPublisher.Probe<RunnerFrame> frames = streamingTask(LivePreview.Mode.DRAFT);
+    frames.sendNext(new RunnerFrame.Delta(1, "Пауза "));
+    Outgoing.Draft first = (Outgoing.Draft) nextPreviewCall(0);
+    time.timePasses(DRAFT_REFRESH.minusSeconds(1));
+    outbox.expectNoMessage(SHORT);
+    time.timePasses(Duration.ofSeconds(1));
+    assertEquals(first, nextPreviewCall(ChatOutbox.DRAFTS_REFUSED), "sent again before it expires");
+
+    assertEquals(Outgoing.Text.plain("Пауза"), nextPreviewCall(42), "a message instead");
+    assertEquals(new TaskActor.PreviewShown(jobId, 1, 42), parent.receiveMessage(),
+        "recorded, so that a task resuming after a crash finishes it");
+    frames.sendNext(new RunnerFrame.Delta(1, "окончена"));
+    outbox.expectNoMessage(SHORT);
+    time.timePasses(EDIT_INTERVAL);
+    assertEquals(new Outgoing.Edit(42, "Пауза окончена"), nextPreviewCall(42));
+
+    frames.sendNext(new RunnerFrame.Output(1L, RunnerFrame.Kind.TEXT, "Пауза *окончена*", null,
+        null));
+    expectDelivery(1, new Outgoing.Edit(42, "Пауза *окончена*", OutputRenderer.MARKDOWN));
+  }
+
+  @Test
+  void deletesTheEditedPreviewWhenTheJobIsCancelled() {
+    TestPublisher.Probe<RunnerFrame> frames = streamingTask(LivePreview.Mode.EDIT);
+    frames.sendNext(new RunnerFrame.Delta(1, "Недописанный ответ"));
+    assertEquals(Outgoing.Text.plain("Недописанный ответ"), nextPreviewCall(42));
+    outbox.expectNoMessage(SHORT);
+    streamed.tell(TaskActor.Cancel.INSTANCE);
+    ChatOutbox.Send delete = nextSend();
+    assertEquals(new Outgoing.Delete(42), delete.message());
+    assertEquals(null, delete.jobId(), "untagged: dropping the job does not drop it");
   }
 }

@@ -52,6 +52,7 @@ import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
 import org.telegram.telegrambots.meta.api.methods.send.SendChatAction;
 import org.telegram.telegrambots.meta.api.methods.send.SendDocument;
 import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
+import org.telegram.telegrambots.meta.api.methods.send.SendMessageDraft;
 import org.telegram.telegrambots.meta.api.methods.updates.DeleteWebhook;
 import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
 import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
@@ -440,6 +441,35 @@ class BotApiEmulatorTest {
     assertEquals(message.getMessageId().longValue(), sent.get(2).messageId());
     assertEquals("Done", sent.get(2).text());
     assertEquals(message.getMessageId().longValue(), sent.get(3).messageId());
+  }
+
+  @Test
+  void recordsDraftsOfPrivateChatsAndRefusesThemInGroupsOrWhenTold() throws Exception {
+    emulator.sendText(USER, "hello");
+    client.execute(SendMessageDraft.builder().chatId(USER).draftId(7).text("Пишу").build());
+    client.execute(SendMessageDraft.builder().chatId(USER).draftId(7).text("Пишу ответ").build());
+    List<Sent> drafts = emulator.sentTo(USER).stream()
+        .filter(s -> s.method().equals("sendMessageDraft")).toList();
+    assertEquals(List.of("Пишу", "Пишу ответ"), drafts.stream().map(Sent::text).toList());
+    assertEquals(7, drafts.get(1).messageId());
+
+    assertEquals("Bad Request: TEXTDRAFT_PEER_INVALID", apiError(() -> client.execute(
+        SendMessageDraft.builder().chatId(-100123L).draftId(7).text("x").build()))
+        .getApiResponse());
+    Request zero = new Request.Builder()
+        .url(emulator.baseUrl() + "/bot" + TOKEN + "/sendMessageDraft")
+        .post(new FormBody.Builder().add("chat_id", Long.toString(USER)).add("draft_id", "0")
+            .add("text", "x").build())
+        .build();
+    try (Response response = http.newCall(zero).execute()) {
+      assertEquals(400, response.code());
+    }
+
+    emulator.refuseDrafts(true);
+    assertEquals(400, apiError(() -> client.execute(
+        SendMessageDraft.builder().chatId(USER).draftId(7).text("x").build())).getErrorCode());
+    assertEquals(2, emulator.sentTo(USER).stream()
+        .filter(s -> s.method().equals("sendMessageDraft")).count());
   }
 
   @Test

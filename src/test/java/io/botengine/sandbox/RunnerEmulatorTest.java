@@ -22,6 +22,7 @@ import io.botengine.job.RunnerClient;
 import io.botengine.job.RunnerFrame;
 import io.botengine.job.RunnerSettings;
 import io.botengine.testing.LogCapture;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -150,6 +151,27 @@ class RunnerEmulatorTest {
     assertEquals(first, again);
     assertEquals(2, emulator.streamConnections(task));
     assertEquals(List.of("", ""), emulator.lastEventIds(task));
+  }
+
+  @Test
+  void streamsAnAnswerAsDeltasWithoutIdsThenItsCompleteOutput() {
+    long user = users.incrementAndGet();
+    String analysis = "## Анализ\n\nСильные стороны: Java, Akka.";
+    emulator.scenarioFor(user, RunnerScenario.streamed("S", analysis, Duration.ZERO));
+    String task = await(client.upload(user, "cv.pdf", new byte[] {1})).taskId();
+    List<RunnerFrame> frames =
+        await(client.stream(task, Optional.empty()).runWith(Sink.seq(), system));
+
+    List<RunnerFrame.Delta> deltas = frames.stream()
+        .filter(RunnerFrame.Delta.class::isInstance).map(RunnerFrame.Delta.class::cast).toList();
+    assertEquals(analysis, deltas.stream().map(RunnerFrame.Delta::text)
+        .collect(java.util.stream.Collectors.joining()));
+    assertTrue(deltas.size() > 3);
+    assertTrue(deltas.stream().allMatch(d -> d.index() == 2 && d.eventId() == null));
+    RunnerFrame.Output complete = (RunnerFrame.Output) frames.get(deltas.size() + 1);
+    assertEquals(2L, complete.index());
+    assertEquals(analysis, complete.content());
+    assertEquals(String.valueOf(deltas.size() + 2), complete.eventId());
   }
 
   @Test

@@ -301,6 +301,39 @@ class SandboxPageTest {
   }
 
   @Test
+  void showsAStreamedAnswerGrowingInADraftBubbleThatTheMessageReplaces() throws IOException {
+    long user = userId();
+    chooseScenario(user, "streamed");
+    ((JavascriptExecutor) driver).executeScript(
+        "window.drafts = [];"
+            + "new MutationObserver(() => {"
+            + "  const d = document.querySelector('#messages .msg.bot.draft .text');"
+            + "  if (d && window.drafts[window.drafts.length - 1] !== d.textContent) {"
+            + "    window.drafts.push(d.textContent);"
+            + "  }"
+            + "}).observe(document.getElementById('messages'),"
+            + "  {childList: true, subtree: true, characterData: true});");
+    type("/cv");
+    awaitBotText("📄 Анализ CV", 1);
+    attach(cv("cv-streamed.txt"));
+    awaitBotText("✅ Анализ завершён!", 1);
+
+    @SuppressWarnings("unchecked")
+    List<String> drafts =
+        (List<String>) ((JavascriptExecutor) driver).executeScript("return window.drafts;");
+    assertTrue(drafts.size() >= 2, "the draft grew while written: " + drafts);
+    for (int i = 1; i < drafts.size(); i++) {
+      assertTrue(drafts.get(i).startsWith(drafts.get(i - 1)), drafts.toString());
+    }
+    assertTrue(driver.findElements(By.cssSelector("#messages .msg.draft")).isEmpty(),
+        "the message replaced the draft: " + chat());
+    List<String> texts = botTexts();
+    assertEquals(1, count(texts, "## Анализ CV"), "kept once, as a message: " + texts);
+    String kept = texts.stream().filter(t -> t.startsWith("## Анализ CV")).findFirst().orElseThrow();
+    assertTrue(kept.contains("Итог: сильное резюме"), "the full text, Markdown rendered: " + kept);
+  }
+
+  @Test
   void cvReentryDuringAJobCancelsItAndAsksForANewFile() throws IOException {
     long user = userId();
     chooseScenario(user, "slow");

@@ -531,6 +531,27 @@ class UserEntityTest {
   }
 
   @Test
+  void handsAnEditModePreviewMessageToTheTaskThatResumesUntilItsOutputIsDelivered() {
+    String jobId = startJob();
+    accept(jobId, "task-1");
+    TestProbe<Done> ack = testKit.createTestProbe();
+    kit.runCommand(new UserEntity.RecordDelivery(jobId, 1, ack.ref()));
+    assertEquals(List.of(new UserEntity.PreviewMessageSent(jobId, 2, 77)),
+        kit.runCommand(new UserEntity.RecordPreview(jobId, 2, 77)).events());
+    assertTrue(kit.runCommand(new UserEntity.RecordPreview(jobId, 1, 78)).events().isEmpty(),
+        "an output already delivered has no preview");
+    kit.restart();
+    ProbeJobs.Call resume = jobs.receiveMessage();
+    assertEquals(2, resume.spec().previewIndex());
+    assertEquals(77, resume.spec().previewMessageId(), "finished or deleted, never sent again");
+
+    kit.runCommand(new UserEntity.RecordDelivery(jobId, 2, ack.ref()));
+    kit.restart();
+    ProbeJobs.Call later = jobs.receiveMessage();
+    assertEquals(0, later.spec().previewMessageId(), "the delivered output took the message");
+  }
+
+  @Test
   void aSuccessLineTelegramHadNotConfirmedBeforeACrashArrivesOnceAfterIt() {
     String jobId = startJob();
     accept(jobId, "task-1");
@@ -609,7 +630,7 @@ class UserEntityTest {
     UserState processing = readSnapshotV1(String.format(v1, "PROCESSING", job));
     assertEquals(
         new UserState.Processing(new UserState.Job(
-            "j1", "t1", 1, 3, Instant.parse("2026-11-21T10:00:00Z"), 0, null, null)),
+            "j1", "t1", 1, 3, Instant.parse("2026-11-21T10:00:00Z"), 0)),
         processing.conversation());
     assertEquals(List.of(7L, 9L), processing.recentUpdates());
     assertEquals(1, processing.account().reserved());
