@@ -57,6 +57,12 @@ public final class TaskActor {
   public record PreviewShown(String jobId, long index, long messageId) implements Report {}
 
   /**
+   * The job's status message (⏳ progress) was sent as {@code messageId}; recorded (best effort, no
+   * answer) so that it is removed after a crash instead of staying in the chat.
+   */
+  public record StatusShown(String jobId, long messageId) implements Report {}
+
+  /**
    * The Runner reported success and no output it sent was dropped: the job is charged. (A success
    * with dropped outputs is reported as {@link Failed} with {@link JobOutcome#INCOMPLETE}.)
    */
@@ -608,7 +614,11 @@ public final class TaskActor {
   }
 
   private Behavior<Command> onStatusCreated(StatusCreated created) {
-    return created.messageId() < 0 ? Behaviors.same() : show(progress.created(created.messageId()));
+    if (created.messageId() < 0) {
+      return Behaviors.same();
+    }
+    parent.tell(new StatusShown(spec.jobId(), created.messageId()));
+    return show(progress.created(created.messageId()));
   }
 
   /**

@@ -135,6 +135,9 @@ public final class UserEntity
   /** Task: an edit-mode preview message of output {@code index} was sent as {@code messageId}. */
   public record RecordPreview(String jobId, long index, long messageId) implements Command {}
 
+  /** Task: the job's status message was sent as {@code messageId}. */
+  public record RecordStatus(String jobId, long messageId) implements Command {}
+
   /** Task: the Runner reported success. */
   public record TaskSucceeded(String jobId) implements Command {}
 
@@ -260,6 +263,9 @@ public final class UserEntity
    */
   public record PreviewMessageSent(String jobId, long index, long messageId) implements Event {}
 
+  /** The job's ⏳ status message is {@code messageId}: removed after a crash. */
+  public record StatusMessageShown(String jobId, long messageId) implements Event {}
+
   /** The job succeeded: the reservation is captured as a spend under {@code idempotencyKey}. */
   public record JobSucceeded(
       String jobId, String taskId, long charged, String idempotencyKey, Instant at)
@@ -356,6 +362,8 @@ public final class UserEntity
       return new TaskSucceeded(r.jobId());
     } else if (report instanceof TaskActor.PreviewShown r) {
       return new RecordPreview(r.jobId(), r.index(), r.messageId());
+    } else if (report instanceof TaskActor.StatusShown r) {
+      return new RecordStatus(r.jobId(), r.messageId());
     }
     TaskActor.Failed r = (TaskActor.Failed) report;
     return new TaskFailed(r.jobId(), r.outcome(), r.detail());
@@ -386,6 +394,10 @@ public final class UserEntity
     UserState.Job job = state.job();
     if (job == null) {
       return;
+    }
+    if (job.statusMessageId() != 0) {
+      outbox(chatOf(job), state.language()).tell(
+          ChatOutbox.Send.of(new Outgoing.Delete(job.statusMessageId())));
     }
     if (job.taskId() == null) {
       uploadAgain(job);
@@ -420,6 +432,7 @@ public final class UserEntity
         .onCommand(TaskAccepted.class, this::onTaskAccepted)
         .onCommand(RecordDelivery.class, this::onRecordDelivery)
         .onCommand(RecordPreview.class, this::onRecordPreview)
+        .onCommand(RecordStatus.class, this::onRecordStatus)
         .onCommand(TaskSucceeded.class, this::onTaskSucceeded)
         .onCommand(TaskFailed.class, this::onTaskFailed)
         .onCommand(UploadLost.class, this::onUploadLost)
@@ -447,6 +460,7 @@ public final class UserEntity
         .onCommand(TaskAccepted.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(RecordDelivery.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(RecordPreview.class, (s, c) -> Effect().noReply())
+        .onCommand(RecordStatus.class, (s, c) -> Effect().noReply())
         .onCommand(TaskSucceeded.class, (s, c) -> Effect().noReply())
         .onCommand(TaskFailed.class, (s, c) -> Effect().noReply())
         .onCommand(UploadLost.class, (s, c) -> Effect().noReply())
@@ -1048,6 +1062,15 @@ public final class UserEntity
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
+  private ReplyEffect<Event, UserState> onRecordStatus(UserState state, RecordStatus cmd) {
+    if (!state.hasJob(cmd.jobId())) {
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new StatusMessageShown(cmd.jobId(), cmd.messageId()))
+        .thenNoReply();
+  }
+
   private ReplyEffect<Event, UserState> onRecordPreview(UserState state, RecordPreview cmd) {
     if (!state.hasJob(cmd.jobId()) || cmd.index() <= state.job().lastDelivered()) {
       return Effect().noReply();
@@ -1275,6 +1298,7 @@ public final class UserEntity
         .onEvent(JobAccepted.class, (s, e) -> s.jobAccepted(e))
         .onEvent(OutputDelivered.class, (s, e) -> s.outputDelivered(e))
         .onEvent(PreviewMessageSent.class, (s, e) -> s.previewMessageSent(e))
+        .onEvent(StatusMessageShown.class, (s, e) -> s.statusMessageShown(e))
         .onEvent(JobSucceeded.class, (s, e) -> s.jobSucceeded(e))
         .onEvent(JobEnded.class, (s, e) -> s.jobEnded(e))
         .onEvent(OffersMade.class, (s, e) -> s.offersMade(e))

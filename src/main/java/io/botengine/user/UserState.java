@@ -78,7 +78,8 @@ public record UserState(
    * as Telegram knows it, to upload it again after a crash before the Runner accepted it (null in
    * older snapshots), and the edit-mode preview message of the output being generated, if one was
    * sent ({@code previewIndex} and {@code previewMessageId}, 0 when none): a task resuming after a
-   * crash finishes or deletes that message instead of sending another.
+   * crash finishes or deletes that message instead of sending another; and the ⏳ status message
+   * ({@code statusMessageId}, 0 when none), removed after a crash.
    */
   public record Job(
       String jobId,
@@ -90,27 +91,34 @@ public record UserState(
       String fileId,
       String fileName,
       long previewIndex,
-      long previewMessageId) {
-    /** A job without a preview message nor a file to fetch again. */
+      long previewMessageId,
+      long statusMessageId) {
+    /** A job without a preview or status message nor a file to fetch again. */
     public Job(String jobId, String taskId, long cost, long lastDelivered, Instant startedAt,
         long chatId) {
-      this(jobId, taskId, cost, lastDelivered, startedAt, chatId, null, null, 0, 0);
+      this(jobId, taskId, cost, lastDelivered, startedAt, chatId, null, null, 0, 0, 0);
     }
 
     Job accepted(String runnerTaskId) {
       return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId, fileId, fileName,
-          previewIndex, previewMessageId);
+          previewIndex, previewMessageId, statusMessageId);
     }
 
     Job delivered(long index) {
       boolean previewDone = index >= previewIndex;
       return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt, chatId, fileId,
-          fileName, previewDone ? 0 : previewIndex, previewDone ? 0 : previewMessageId);
+          fileName, previewDone ? 0 : previewIndex, previewDone ? 0 : previewMessageId,
+          statusMessageId);
+    }
+
+    Job statusShown(long messageId) {
+      return new Job(jobId, taskId, cost, lastDelivered, startedAt, chatId, fileId, fileName,
+          previewIndex, previewMessageId, messageId);
     }
 
     Job previewSent(long index, long messageId) {
       return new Job(jobId, taskId, cost, lastDelivered, startedAt, chatId, fileId, fileName, index,
-          messageId);
+          messageId, statusMessageId);
     }
   }
 
@@ -207,7 +215,7 @@ public record UserState(
   UserState jobStarted(UserEntity.JobStarted e) {
     return new UserState(registered, chatId, language,
         new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId(), e.fileId(),
-            e.fileName(), 0, 0)),
+            e.fileName(), 0, 0, 0)),
         account.reserve(e.cost()), recentUpdates, unreachable, purchases, pendingReplies);
   }
 
@@ -217,6 +225,11 @@ public record UserState(
 
   UserState outputDelivered(UserEntity.OutputDelivered e) {
     return hasJob(e.jobId()) ? withConversation(new Processing(job().delivered(e.index()))) : this;
+  }
+
+  UserState statusMessageShown(UserEntity.StatusMessageShown e) {
+    return hasJob(e.jobId()) ? withConversation(new Processing(job().statusShown(e.messageId())))
+        : this;
   }
 
   UserState previewMessageSent(UserEntity.PreviewMessageSent e) {

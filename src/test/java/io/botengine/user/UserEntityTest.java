@@ -552,6 +552,19 @@ class UserEntityTest {
   }
 
   @Test
+  void removesTheStatusMessageOfAJobInterruptedByACrash() {
+    String jobId = startJob();
+    accept(jobId, "task-1");
+    assertEquals(List.of(new UserEntity.StatusMessageShown(jobId, 55)),
+        kit.runCommand(new UserEntity.RecordStatus(jobId, 55)).events());
+    kit.restart();
+    FakeTelegram.Sent delete = sent.receiveMessage();
+    assertEquals(new Outgoing.Delete(55), delete.message());
+    assertEquals(USER, delete.chatId());
+    assertEquals("task-1", jobs.receiveMessage().taskId());
+  }
+
+  @Test
   void aSuccessLineTelegramHadNotConfirmedBeforeACrashArrivesOnceAfterIt() {
     String jobId = startJob();
     accept(jobId, "task-1");
