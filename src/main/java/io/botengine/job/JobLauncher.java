@@ -38,10 +38,18 @@ public interface JobLauncher {
       long lastDelivered,
       ActorRef<ChatOutbox.Command> outbox,
       long previewIndex,
-      long previewMessageId) {
+      long previewMessageId,
+      String lastEventId) {
     public JobSpec(long userId, long chatId, String jobId, String taskId, String fileName,
         byte[] content, long lastDelivered, ActorRef<ChatOutbox.Command> outbox) {
-      this(userId, chatId, jobId, taskId, fileName, content, lastDelivered, outbox, 0, 0);
+      this(userId, chatId, jobId, taskId, fileName, content, lastDelivered, outbox, 0, 0, null);
+    }
+
+    public JobSpec(long userId, long chatId, String jobId, String taskId, String fileName,
+        byte[] content, long lastDelivered, ActorRef<ChatOutbox.Command> outbox,
+        long previewIndex, long previewMessageId) {
+      this(userId, chatId, jobId, taskId, fileName, content, lastDelivered, outbox, previewIndex,
+          previewMessageId, null);
     }
   }
 

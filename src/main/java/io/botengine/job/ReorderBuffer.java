@@ -114,6 +114,11 @@ final class ReorderBuffer {
     return inFlight != NONE;
   }
 
+  /** No output has arrived that is neither delivered nor in flight. */
+  boolean nothingWaiting() {
+    return waiting.isEmpty();
+  }
+
   /** Outputs wait for a missing index (and none is in flight). */
   boolean waitingForGap() {
     return inFlight == NONE && !waiting.isEmpty();

@@ -48,7 +48,12 @@ public final class TaskActor {
       implements Report {}
 
   /** Output {@code index} reached Telegram; answer once that is recorded. */
-  public record Delivered(String jobId, long index, ActorRef<Done> replyTo) implements Report {}
+  public record Delivered(String jobId, long index, String eventId, ActorRef<Done> replyTo)
+      implements Report {
+    public Delivered(String jobId, long index, ActorRef<Done> replyTo) {
+      this(jobId, index, null, replyTo);
+    }
+  }
 
   /**
    * An edit-mode preview of output {@code index} was sent as message {@code messageId}; recorded
@@ -157,6 +162,14 @@ public final class TaskActor {
     /** The task's events; the source completes after a final frame. */
     Source<RunnerFrame, ?> stream(String taskId);
 
+    /**
+     * As {@link #stream(String)}, resuming after the SSE id {@code lastEventId} (null: from the
+     * start): a Runner that sends only new events to a new connection loses nothing.
+     */
+    default Source<RunnerFrame, ?> stream(String taskId, String lastEventId) {
+      return stream(taskId);
+    }
+
     /** The task's final frames, found by polling its status. */
     Source<RunnerFrame, ?> poll(String taskId);
 
@@ -180,6 +193,11 @@ public final class TaskActor {
         @Override
         public Source<RunnerFrame, ?> stream(String taskId) {
           return client.stream(taskId, Optional.empty());
+        }
+
+        @Override
+        public Source<RunnerFrame, ?> stream(String taskId, String lastEventId) {
+          return client.stream(taskId, Optional.ofNullable(lastEventId));
         }
 
         @Override
@@ -261,6 +279,8 @@ public final class TaskActor {
   private final ReorderBuffer outputs;
   private final ProgressDisplay progress = new ProgressDisplay();
   private final OutputTiming timing;
+  /** The SSE id of the output in flight (null without one). */
+  private String inFlightEventId;
   private final LivePreview preview;
   /** The Runner's id of the task: set once, when the Runner accepted the upload. */
   private String taskId;
@@ -380,7 +400,7 @@ public final class TaskActor {
 
   private Reader read(boolean polling) {
     Source<RunnerFrame, ?> frames =
-        polling ? deps.runner().poll(taskId) : deps.runner().stream(taskId);
+        polling ? deps.runner().poll(taskId) : deps.runner().stream(taskId, spec.lastEventId());
     UniqueKillSwitch killSwitch =
         frames
             .viaMat(KillSwitches.single(), Keep.right())
@@ -503,6 +523,7 @@ public final class TaskActor {
       ctx.getLog().warn("user {} job {} task {}: outputs {}..{} never arrived, moving on",
           spec.userId(), spec.jobId(), taskId, next.skippedFrom(), next.index() - 1);
     }
+    inFlightEventId = next.output().eventId();
     List<Outgoing> parts = preview.finalParts(next.index(), OutputRenderer.render(next.output()));
     if (parts.isEmpty()) {
       onOutputSent();
@@ -521,9 +542,17 @@ public final class TaskActor {
         Done.class,
         parent,
         deps.askTimeout(),
-        ref -> new Delivered(spec.jobId(), index, ref),
+        ref -> new Delivered(spec.jobId(), index, resumeId(), ref),
         (done, error) -> new Recorded(index, error == null));
     return Behaviors.same();
+  }
+
+  /**
+   * Where a resumed stream may start: after the SSE id of the output in flight, but only when no
+   * later output arrived meanwhile (one waiting behind a gap would be skipped by the resume).
+   */
+  private String resumeId() {
+    return outputs.nothingWaiting() ? inFlightEventId : null;
   }
 
   private Behavior<Command> onRecorded(Recorded recorded, Supplier<Behavior<Command>> then) {

@@ -37,6 +37,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -77,6 +78,9 @@ public final class RunnerEmulator implements AutoCloseable {
   private final Materializer materializer;
   private final Executor executor;
   private final Map<String, Task> tasks = new ConcurrentHashMap<>();
+  /** Users whose tasks send a new connection without Last-Event-ID only what is produced from now. */
+  private final Set<Long> newEventsOnly = ConcurrentHashMap.newKeySet();
+
   /** Tasks by the Idempotency-Key of the upload that made them. */
   private final Map<String, Task> byKey = new ConcurrentHashMap<>();
   private final Map<Long, RunnerScenario> perUser = new ConcurrentHashMap<>();
@@ -163,6 +167,15 @@ public final class RunnerEmulator implements AutoCloseable {
     return task == null ? 0 : task.connections.get();
   }
 
+  /**
+   * From now on, this user's new tasks behave as a Runner that does not replay: a reconnection
+   * without {@code Last-Event-ID} gets only what the task produces from then on (what it produced
+   * while nobody listened is gone); with one, it resumes after it.
+   */
+  public void newEventsOnlyFor(long userId) {
+    newEventsOnly.add(userId);
+  }
+
   /** The {@code Last-Event-ID} of each stream request of this task ("" when absent). */
   public List<String> lastEventIds(String taskId) {
     Task task = tasks.get(taskId);
@@ -197,11 +210,29 @@ public final class RunnerEmulator implements AutoCloseable {
     final AtomicInteger polls = new AtomicInteger();
     final List<String> lastEventIds = Collections.synchronizedList(new ArrayList<>());
     final CompletableFuture<ByteString> cancellation = new CompletableFuture<>();
+    final long startedAt = System.nanoTime();
+    final boolean newEventsOnly;
     volatile boolean finished;
 
     Task(String id, RunnerScenario scenario) {
+      this(id, scenario, false);
+    }
+
+    Task(String id, RunnerScenario scenario, boolean newEventsOnly) {
       this.id = id;
       this.scenario = scenario;
+      this.newEventsOnly = newEventsOnly;
+    }
+
+    /**
+     * The position the task's production has reached by now, at the scenario's pace: what a
+     * Runner that does not replay starts a new connection from (the final frame always comes).
+     */
+    int produced(int total) {
+      long paceNanos = scenario.pacing().toNanos();
+      long elapsed = System.nanoTime() - startedAt;
+      long reached = paceNanos == 0 ? total : elapsed / paceNanos;
+      return (int) Math.min(total - 1, reached);
     }
 
     boolean done() {
@@ -285,7 +316,8 @@ public final class RunnerEmulator implements AutoCloseable {
             uploads.add(new Upload(user, fileName, content, null));
             return json(500, "detail", "Internal Server Error");
           }
-          Task task = new Task(UUID.randomUUID().toString(), scenario);
+          Task task = new Task(UUID.randomUUID().toString(), scenario,
+              newEventsOnly.contains(user));
           tasks.put(task.id, task);
           idempotencyKey.ifPresent(key -> byKey.put(key, task));
           uploads.add(new Upload(user, fileName, content, task.id));
@@ -332,7 +364,9 @@ public final class RunnerEmulator implements AutoCloseable {
       Task task, int connection, Optional<String> lastEventId) {
     RunnerScenario scenario = task.scenario;
     int total = scenario.frames().size();
-    int from = scenario.honourLastEventId() ? resumePosition(lastEventId, total) : 0;
+    int from = task.newEventsOnly && lastEventId.isEmpty() && connection > 1
+        ? task.produced(total)
+        : scenario.honourLastEventId() ? resumePosition(lastEventId, total) : 0;
     boolean interrupted =
         scenario.interruptAfter() > 0 && connection <= scenario.interruptedConnections();
     int until = interrupted ? Math.max(from, Math.min(total, scenario.interruptAfter())) : total;

@@ -128,9 +128,16 @@ public final class UserEntity
   public record TaskAccepted(
       String jobId, String taskId, int queuePosition, ActorRef<Done> replyTo) implements Command {}
 
-  /** Task: output {@code index} reached Telegram; answered once that is persisted. */
-  public record RecordDelivery(String jobId, long index, ActorRef<Done> replyTo)
-      implements Command {}
+  /**
+   * Task: output {@code index} reached Telegram; answered once that is persisted. {@code eventId}
+   * (nullable): the SSE id a resumed stream may start after.
+   */
+  public record RecordDelivery(String jobId, long index, String eventId, ActorRef<Done> replyTo)
+      implements Command {
+    public RecordDelivery(String jobId, long index, ActorRef<Done> replyTo) {
+      this(jobId, index, null, replyTo);
+    }
+  }
 
   /** Task: an edit-mode preview message of output {@code index} was sent as {@code messageId}. */
   public record RecordPreview(String jobId, long index, long messageId) implements Command {}
@@ -254,8 +261,11 @@ public final class UserEntity
   /** The Runner accepted the upload under {@code taskId}. */
   public record JobAccepted(String jobId, String taskId, int queuePosition) implements Event {}
 
-  /** Output {@code index} of the job reached the user. */
-  public record OutputDelivered(String jobId, long index) implements Event {}
+  /**
+   * Output {@code index} of the job reached the user; a resumed stream starts after
+   * {@code eventId} when it is set (null in older events, or when a later output was waiting).
+   */
+  public record OutputDelivered(String jobId, long index, String eventId) implements Event {}
 
   /**
    * An edit-mode preview of output {@code index} was sent as message {@code messageId}: a task
@@ -357,7 +367,7 @@ public final class UserEntity
     if (report instanceof TaskActor.Accepted r) {
       return new TaskAccepted(r.jobId(), r.taskId(), r.queuePosition(), r.replyTo());
     } else if (report instanceof TaskActor.Delivered r) {
-      return new RecordDelivery(r.jobId(), r.index(), r.replyTo());
+      return new RecordDelivery(r.jobId(), r.index(), r.eventId(), r.replyTo());
     } else if (report instanceof TaskActor.Succeeded r) {
       return new TaskSucceeded(r.jobId());
     } else if (report instanceof TaskActor.PreviewShown r) {
@@ -408,7 +418,8 @@ public final class UserEntity
         userId, value(JOB_ID, job.jobId()), value(TASK_ID, job.taskId()), job.lastDelivered());
     deps.jobs().start(context, new JobLauncher.JobSpec(Long.parseLong(userId), chatOf(job),
         job.jobId(), job.taskId(), null, null, job.lastDelivered(),
-        outbox(chatOf(job), state.language()), job.previewIndex(), job.previewMessageId()),
+        outbox(chatOf(job), state.language()), job.previewIndex(), job.previewMessageId(),
+        job.lastEventId()),
         taskReports);
   }
 
@@ -1058,7 +1069,7 @@ public final class UserEntity
     context.getLog().debug("user {} job {} task {}: output {} delivered", userId, cmd.jobId(),
         state.job().taskId(), cmd.index());
     return Effect()
-        .persist(new OutputDelivered(cmd.jobId(), cmd.index()))
+        .persist(new OutputDelivered(cmd.jobId(), cmd.index(), cmd.eventId()))
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 

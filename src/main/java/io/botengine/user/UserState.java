@@ -78,8 +78,9 @@ public record UserState(
    * as Telegram knows it, to upload it again after a crash before the Runner accepted it (null in
    * older snapshots), and the edit-mode preview message of the output being generated, if one was
    * sent ({@code previewIndex} and {@code previewMessageId}, 0 when none): a task resuming after a
-   * crash finishes or deletes that message instead of sending another; and the ⏳ status message
-   * ({@code statusMessageId}, 0 when none), removed after a crash.
+   * crash finishes or deletes that message instead of sending another; the ⏳ status message
+   * ({@code statusMessageId}, 0 when none), removed after a crash; and the SSE id a resumed stream
+   * starts after ({@code lastEventId}, null: from the start).
    */
   public record Job(
       String jobId,
@@ -92,33 +93,35 @@ public record UserState(
       String fileName,
       long previewIndex,
       long previewMessageId,
-      long statusMessageId) {
+      long statusMessageId,
+      String lastEventId) {
     /** A job without a preview or status message nor a file to fetch again. */
     public Job(String jobId, String taskId, long cost, long lastDelivered, Instant startedAt,
         long chatId) {
-      this(jobId, taskId, cost, lastDelivered, startedAt, chatId, null, null, 0, 0, 0);
+      this(jobId, taskId, cost, lastDelivered, startedAt, chatId, null, null, 0, 0, 0, null);
     }
 
     Job accepted(String runnerTaskId) {
       return new Job(jobId, runnerTaskId, cost, lastDelivered, startedAt, chatId, fileId, fileName,
-          previewIndex, previewMessageId, statusMessageId);
+          previewIndex, previewMessageId, statusMessageId, lastEventId);
     }
 
-    Job delivered(long index) {
+    Job delivered(long index, String eventId) {
       boolean previewDone = index >= previewIndex;
+      boolean newer = index > lastDelivered && eventId != null;
       return new Job(jobId, taskId, cost, Math.max(lastDelivered, index), startedAt, chatId, fileId,
           fileName, previewDone ? 0 : previewIndex, previewDone ? 0 : previewMessageId,
-          statusMessageId);
+          statusMessageId, newer ? eventId : lastEventId);
     }
 
     Job statusShown(long messageId) {
       return new Job(jobId, taskId, cost, lastDelivered, startedAt, chatId, fileId, fileName,
-          previewIndex, previewMessageId, messageId);
+          previewIndex, previewMessageId, messageId, lastEventId);
     }
 
     Job previewSent(long index, long messageId) {
       return new Job(jobId, taskId, cost, lastDelivered, startedAt, chatId, fileId, fileName, index,
-          messageId, statusMessageId);
+          messageId, statusMessageId, lastEventId);
     }
   }
 
@@ -215,7 +218,7 @@ public record UserState(
   UserState jobStarted(UserEntity.JobStarted e) {
     return new UserState(registered, chatId, language,
         new Processing(new Job(e.jobId(), null, e.cost(), 0, e.at(), e.chatId(), e.fileId(),
-            e.fileName(), 0, 0, 0)),
+            e.fileName(), 0, 0, 0, null)),
         account.reserve(e.cost()), recentUpdates, unreachable, purchases, pendingReplies);
   }
 
@@ -224,7 +227,9 @@ public record UserState(
   }
 
   UserState outputDelivered(UserEntity.OutputDelivered e) {
-    return hasJob(e.jobId()) ? withConversation(new Processing(job().delivered(e.index()))) : this;
+    return hasJob(e.jobId())
+        ? withConversation(new Processing(job().delivered(e.index(), e.eventId())))
+        : this;
   }
 
   UserState statusMessageShown(UserEntity.StatusMessageShown e) {

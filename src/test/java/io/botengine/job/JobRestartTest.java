@@ -50,6 +50,31 @@ class JobRestartTest {
   }
 
   @Test
+  void resumesAfterTheLastDeliveredEventWithARunnerThatDoesNotReplay() {
+    long user = 3003;
+    harness.start();
+    harness.runner.scenarioFor(user, RunnerScenario.manyOutputs(6, Duration.ofMillis(1000)));
+    harness.runner.newEventsOnlyFor(user);
+    harness.bot.sendText(user, "/cv", "ru");
+    harness.awaitMessages(user, 1);
+    harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
+    harness.awaitMessages(user, 5);
+
+    harness.stopEngine();
+    harness.start();
+
+    List<String> texts = harness.awaitMessages(user, 10).stream().map(Sent::text).toList();
+    assertEquals(
+        List.of("Вывод 1", "Вывод 2", "Вывод 3", "Вывод 4", "Вывод 5", "Вывод 6",
+            "✅ Анализ завершён! Списано: 1 токен"),
+        texts.subList(3, 10), texts.toString());
+    String task = harness.runner.uploads().get(harness.runner.uploads().size() - 1).taskId();
+    List<String> resumedFrom = harness.runner.lastEventIds(task);
+    assertTrue(resumedFrom.size() >= 2 && !resumedFrom.get(1).isEmpty(),
+        "the resumed stream named the last delivered event: " + resumedFrom);
+  }
+
+  @Test
   void tellsTheUserWhenTheRunnerCannotBeReachedForTheUpload() {
     long user = 3002;
     harness.start();
