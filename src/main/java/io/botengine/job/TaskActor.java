@@ -15,6 +15,7 @@ import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
 import io.botengine.LogFields;
+import io.botengine.WebEvents;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Outgoing;
 import java.time.Duration;
@@ -393,6 +394,7 @@ public final class TaskActor {
     reader.held = arrived.ack();
     RunnerFrame frame = arrived.frame();
     if (frame instanceof RunnerFrame.Progress p) {
+      WebEvents.get(ctx.getSystem()).progress(spec.userId(), spec.jobId(), p.percent(), p.text());
       show(progress.progress(p));
     } else if (frame instanceof RunnerFrame.Output o) {
       ReorderBuffer.Offer offer = outputs.offer(o);
@@ -436,6 +438,9 @@ public final class TaskActor {
           spec.userId(), spec.jobId(), taskId, next.skippedFrom(), next.index() - 1);
     }
     List<Outgoing> parts = OutputRenderer.render(next.output());
+    WebEvents.get(ctx.getSystem()).output(spec.userId(), spec.jobId(), next.index(),
+        next.output().kind().name(), next.output().content(), next.output().fileName(),
+        next.output().caption());
     if (parts.isEmpty()) {
       onOutputSent();
       return;
