@@ -10,10 +10,13 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.pubsub.Topic;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Where a user's chat events for web clients are published (an Akka extension per node): one
@@ -24,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Each event gets an id unique in the cluster when it is published ({@code <node>-<n>}, the node
  * part random per start), so every serving node that heard it knows it by the same id. The topic
  * actors of this node live under one registry actor, which stops a user's topic after {@link
- * #IDLE} without a publication.
+ * #IDLE} without a publication. Events of a user no node subscribes to are not sent anywhere.
  */
 public final class WebEvents implements Extension {
   private static final ExtensionId<WebEvents> ID =
@@ -102,32 +105,110 @@ public final class WebEvents implements Extension {
 
   private record Publish(Event event) {}
 
+  private record Stats(long userId, int instances) {}
+
+  private record AskStats(long userId) {}
+
   private enum Sweep {
     INSTANCE
   }
 
-  private record Used(ActorRef<Topic.Command<Event>> topic, long lastUsed) {}
+  /**
+   * A user's publishing topic. A new topic learns where the subscribers are from the receptionist
+   * a moment after it starts, and drops what is published before: so what a new topic (the user's
+   * actor just moved here) is given waits until it knows of a subscriber, at most {@link #LEARN}.
+   * Afterwards events go out only while some node subscribes (known from the topic's statistics,
+   * at most {@link #STALE} old, or from a handshake echo just sent), so nothing is dropped into
+   * dead letters for users nobody follows.
+   */
+  private static final class UserTopic {
+    final ActorRef<Topic.Command<Event>> ref;
+    final long spawnedAt = System.nanoTime();
+    final List<Event> pending = new ArrayList<>();
+    int instances = -1;
+    long statsAt;
+    long echoedAt;
+    long lastUsed;
+    boolean asking;
+
+    UserTopic(ActorRef<Topic.Command<Event>> ref) {
+      this.ref = ref;
+    }
+  }
+
+  private static final Duration LEARN = Duration.ofSeconds(2);
+  private static final Duration STALE = Duration.ofSeconds(1);
 
   private static Behavior<Publish> registry() {
     return Behaviors.<Object>setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Sweep.INSTANCE, IDLE);
-      Map<Long, Used> topics = new HashMap<>();
+      Map<Long, UserTopic> topics = new HashMap<>();
+      Consumer<Long> askStats = user -> {
+        UserTopic t = topics.get(user);
+        if (t == null || t.asking) {
+          return;
+        }
+        t.asking = true;
+        ctx.ask(Topic.TopicStats.class, t.ref, STALE, Topic::getTopicStats,
+            (stats, error) -> new Stats(user, stats == null ? -1 : stats.topicInstanceCount()));
+      };
       return Behaviors.receive(Object.class)
           .onMessage(Publish.class, p -> {
-            long user = p.event().userId();
-            Used used = topics.get(user);
-            ActorRef<Topic.Command<Event>> topic = used != null ? used.topic()
-                : ctx.spawnAnonymous(topic(user));
-            topics.put(user, new Used(topic, System.nanoTime()));
-            topic.tell(Topic.publish(p.event()));
+            Event event = p.event();
+            long now = System.nanoTime();
+            UserTopic t = topics.computeIfAbsent(event.userId(),
+                user -> new UserTopic(ctx.spawnAnonymous(topic(user))));
+            t.lastUsed = now;
+            if (ECHO.equals(event.type())) {
+              t.echoedAt = now;
+            }
+            if (t.instances < 0) {
+              t.pending.add(event);
+              askStats.accept(event.userId());
+              return Behaviors.same();
+            }
+            if (t.instances > 0 || ECHO.equals(event.type())
+                || now - t.echoedAt < LEARN.toNanos()) {
+              t.ref.tell(Topic.publish(event));
+            }
+            if (now - t.statsAt > STALE.toNanos()) {
+              askStats.accept(event.userId());
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Stats.class, st -> {
+            UserTopic t = topics.get(st.userId());
+            if (t == null) {
+              return Behaviors.same();
+            }
+            long now = System.nanoTime();
+            t.asking = false;
+            t.statsAt = now;
+            if (t.instances >= 0) {
+              t.instances = Math.max(0, st.instances());
+            } else if (st.instances() > 0 || now - t.spawnedAt > LEARN.toNanos()) {
+              t.instances = Math.max(0, st.instances());
+              for (Event e : t.pending) {
+                if (t.instances > 0 || ECHO.equals(e.type())) {
+                  t.ref.tell(Topic.publish(e));
+                }
+              }
+              t.pending.clear();
+            } else {
+              timers.startSingleTimer(new AskStats(st.userId()), Duration.ofMillis(50));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(AskStats.class, a -> {
+            askStats.accept(a.userId());
             return Behaviors.same();
           })
           .onMessageEquals(Sweep.INSTANCE, () -> {
             long now = System.nanoTime();
-            topics.values().removeIf(u -> {
-              boolean idle = now - u.lastUsed() > IDLE.toNanos();
+            topics.values().removeIf(t -> {
+              boolean idle = now - t.lastUsed > IDLE.toNanos();
               if (idle) {
-                ctx.stop(u.topic());
+                ctx.stop(t.ref);
               }
               return idle;
             });
