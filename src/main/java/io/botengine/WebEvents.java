@@ -71,8 +71,12 @@ public final class WebEvents implements Extension {
 
   /** Publishes an event of {@code type} to the user's web clients, wherever they are served. */
   public void publish(long userId, String type, ObjectNode data) {
-    registry.tell(new Publish(new Event(userId, node + "-" + seq.incrementAndGet(), type,
-        data.toString())));
+    publish(userId, type, data.toString());
+  }
+
+  /** As {@link #publish(long, String, ObjectNode)}, with the data as JSON text. */
+  public void publish(long userId, String type, String json) {
+    registry.tell(new Publish(new Event(userId, node + "-" + seq.incrementAndGet(), type, json)));
   }
 
   /** Sends a subscription handshake's nonce through the user's topic (the user actor does). */
