@@ -2,6 +2,7 @@ package io.botengine.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.botengine.Json;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A web client follows a job from a node that does not host the user's actor, in a three-node
- * cluster, and keeps following it when the hosting node leaves and the actor moves.
+ * cluster, and keeps following it when the hosting node leaves or is killed and the actor moves.
  */
 @ExtendWith(LogCapture.class)
 class ClusterWebEventsTest {
@@ -53,13 +54,16 @@ class ClusterWebEventsTest {
     return "tma " + InitData.sign(EngineHarness.TOKEN, f);
   }
 
-  private static long index(SseClient.Event e) {
+  private static JsonNode data(SseClient.Event e) {
     try {
-      JsonNode data = Json.MAPPER.readTree(e.data());
-      return data.path("index").asLong();
+      return Json.MAPPER.readTree(e.data());
     } catch (Exception ex) {
       throw new AssertionError(e.toString(), ex);
     }
+  }
+
+  private static long index(SseClient.Event e) {
+    return data(e).path("index").asLong();
   }
 
   /** A user whose actor lives on node 1 or 2 (so that node 0, with polling, stays). */
@@ -76,14 +80,13 @@ class ClusterWebEventsTest {
     throw new AssertionError("no user landed on node 1 or 2");
   }
 
-  @Test
-  void aClientOnAnotherNodeFollowsTheJobAcrossAHandOver() {
-    long[] found = userHostedOffTheOldest();
-    long user = found[0];
-    int host = (int) found[1];
-    int serving = host == 1 ? 2 : 1;
+  /**
+   * Follows a job from the node that does not host the user; once output 2 arrived the hosting
+   * node leaves ({@code crash}: is killed) and the actor resumes elsewhere. Returns what was seen.
+   */
+  private List<SseClient.Event> followWhileTheHostGoes(long user, int host, int serving,
+      boolean crash) {
     cluster.runner.scenarioFor(user, RunnerScenario.manyOutputs(OUTPUTS, Duration.ofMillis(400)));
-
     List<SseClient.Event> seen = new ArrayList<>();
     try (SseClient c = SseClient.connect(cluster.httpPort(serving), tma(user), null)) {
       assertEquals(200, c.status(WAIT));
@@ -96,10 +99,38 @@ class ClusterWebEventsTest {
         e = c.next(WAIT);
         seen.add(e);
       } while (!(e.type().equals("output") && index(e) == 2));
-
-      cluster.leave(host);
-      seen.addAll(c.until("end", WAIT));
+      if (crash) {
+        cluster.crash(host);
+      } else {
+        cluster.leave(host);
+      }
+      seen.addAll(c.until("end", Duration.ofSeconds(60)));
     }
+    return seen;
+  }
+
+  @Test
+  void aClientOnAnotherNodeFollowsTheJobWhenItsNodeIsKilled() {
+    long[] found = userHostedOffTheOldest();
+    long user = found[0];
+    int host = (int) found[1];
+    List<SseClient.Event> seen = followWhileTheHostGoes(user, host, host == 1 ? 2 : 1, true);
+    List<Long> indices = seen.stream().filter(e -> e.type().equals("output"))
+        .map(ClusterWebEventsTest::index).toList();
+    // At most the output in flight at the crash is sent (and published) twice.
+    assertEquals(LongStream.rangeClosed(1, OUTPUTS).boxed().toList(),
+        indices.stream().distinct().toList(), indices.toString());
+    assertTrue(indices.size() <= OUTPUTS + 1, indices.toString());
+    assertEquals("SUCCEEDED", data(seen.get(seen.size() - 1)).path("outcome").asText());
+  }
+
+  @Test
+  void aClientOnAnotherNodeFollowsTheJobAcrossAHandOver() {
+    long[] found = userHostedOffTheOldest();
+    long user = found[0];
+    int host = (int) found[1];
+    int serving = host == 1 ? 2 : 1;
+    List<SseClient.Event> seen = followWhileTheHostGoes(user, host, serving, false);
     List<Long> indices = seen.stream().filter(e -> e.type().equals("output"))
         .map(ClusterWebEventsTest::index).toList();
     assertEquals(LongStream.rangeClosed(1, OUTPUTS).boxed().toList(), indices);
