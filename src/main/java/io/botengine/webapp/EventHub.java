@@ -39,8 +39,10 @@ public final class EventHub {
           .onMessage(Connect.class, c -> {
             Feed feed = feeds.get(c.userId());
             if (feed == null) {
-              feed = new Feed(ctx.spawn(UserFeed.create(c.userId(), settings, askEcho, ctx.getSelf()),
-                  "user-" + c.userId() + "-" + (++made[0])), 0);
+              feed = new Feed(
+                  ctx.spawn(UserFeed.create(c.userId(), settings, askEcho, ctx.getSelf()),
+                      "user-" + c.userId() + "-" + (++made[0])),
+                  0);
             }
             feeds.put(c.userId(), new Feed(feed.ref(), feed.connects() + 1));
             feed.ref().tell(c.connect());

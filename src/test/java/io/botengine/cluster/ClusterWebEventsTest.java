@@ -140,7 +140,8 @@ class ClusterWebEventsTest {
 
     // Reconnecting to the serving node after the move: the rest after the event seen, no repeat.
     int from = seen.size() - 4;
-    try (SseClient c = SseClient.connect(cluster.httpPort(serving), tma(user), seen.get(from).id())) {
+    String last = seen.get(from).id();
+    try (SseClient c = SseClient.connect(cluster.httpPort(serving), tma(user), last)) {
       assertEquals("ack", c.next(WAIT).type());
       assertEquals(seen.subList(from + 1, seen.size()), c.until("end", WAIT));
     }

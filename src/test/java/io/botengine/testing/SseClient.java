@@ -37,7 +37,7 @@ public final class SseClient implements AutoCloseable {
     this.response = response;
   }
 
-  /** Connects to {@code port}'s event API with the given {@code Authorization} and Last-Event-ID. */
+  /** Connects to {@code port}'s event API with this {@code Authorization} and Last-Event-ID. */
   public static SseClient connect(int port, String authorization, String lastEventId) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webapp/api/events"))

@@ -31,7 +31,7 @@ class InitDataTest {
     assertEquals(Optional.of(279058397L), CHECK.userId(data));
   }
 
-  /** The signature computed by hand from Telegram's recipe, independent of {@link InitData#sign}. */
+  /** A signature made by hand from Telegram's recipe, independent of {@link InitData#sign}. */
   @Test
   void acceptsAHashComputedAsTelegramDocumentsIt() throws Exception {
     TreeMap<String, String> f = fields(NOW.minusSeconds(60));

@@ -31,8 +31,9 @@ import org.reactivestreams.Subscription;
  */
 @ExtendWith(LogCapture.class)
 class UserFeedTest {
-  private static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("akka.actor.provider = local")
-      .withFallback(ConfigFactory.load("application-test.conf")));
+  private static final ActorTestKit testKit =
+      ActorTestKit.create(ConfigFactory.parseString("akka.actor.provider = local")
+          .withFallback(ConfigFactory.load("application-test.conf")));
   private static final WebAppSettings SETTINGS = new WebAppSettings(Duration.ofHours(24), 100, 4,
       Duration.ofSeconds(15), Duration.ofMinutes(5), Duration.ofMillis(100),
       Duration.ofSeconds(10));
