@@ -1,6 +1,7 @@
 // The sandbox chat page: one Telegram user per browser tab. The chat is drawn only from the
-// server's event stream (the user's own messages included), so a reload or a reconnect shows
-// exactly what happened; the side panel reads and changes the user's account.
+// engine's web event stream and the chat's history (the user's own messages included), so a
+// reload or a reconnect shows exactly what happened; the side panel reads and changes the user's
+// account.
 'use strict';
 
 (() => {
@@ -389,26 +390,118 @@
     $('empty').hidden = false;
   }
 
-  function connect() {
-    const connection = $('connection');
-    const events = new EventSource(`${base}events`);
-    events.addEventListener('hello', (e) => {
-      if (JSON.parse(e.data).after === 0) {
-        clearChat();
+  // The chat follows the engine's public web event API, GET /webapp/api/events, as a Mini App
+  // would: authenticated with initData (the sandbox signs it with its bot's token), resumed with
+  // Last-Event-ID. The sandbox adds what Telegram's own client would show (every bot call, the
+  // user's messages and payments) to that stream as `chat` events; the history kept before the
+  // page connected is loaded once the stream is live (ack), so nothing falls between the two.
+  const WEB_EVENTS = '/webapp/api/events';
+  let lastEventId = null;
+  let lastSeq = 0;
+  let epoch = null;
+
+  function showEntry(entry) {
+    if (entry.seq <= lastSeq) {
+      return;
+    }
+    lastSeq = entry.seq;
+    show(entry);
+    scheduleAccount(150);
+  }
+
+  /** After the first ack or a reset: what the chat holds beyond what is shown. */
+  async function catchUp() {
+    let history = await call('GET', `history?after=${lastSeq}`);
+    if (history.epoch !== epoch) {
+      if (lastSeq > 0) {
+        history = await call('GET', 'history?after=0');
       }
-      connection.textContent = 'live';
-      connection.title = 'Following the chat live';
-      connection.className = 'connection live';
-    });
-    events.addEventListener('chat', (e) => {
-      show(JSON.parse(e.data));
-      scheduleAccount(150);
-    });
-    events.onerror = () => {
-      connection.textContent = 'reconnecting…';
-      connection.title = 'The connection to the sandbox dropped; reconnecting';
-      connection.className = 'connection down';
+      clearChat();
+      lastSeq = 0;
+      epoch = history.epoch;
+    }
+    history.entries.forEach(showEntry);
+  }
+
+  function connectionState(live) {
+    const connection = $('connection');
+    connection.textContent = live ? 'live' : 'reconnecting…';
+    connection.title = live
+      ? 'Following the chat live'
+      : 'The connection to the sandbox dropped; reconnecting';
+    connection.className = live ? 'connection live' : 'connection down';
+  }
+
+  async function follow() {
+    const { initData } = await call('GET', 'init-data');
+    const headers = { Authorization: `tma ${initData}`, Accept: 'text/event-stream' };
+    if (lastEventId) {
+      headers['Last-Event-ID'] = lastEventId;
+    }
+    const response = await fetch(WEB_EVENTS, { headers, cache: 'no-store' });
+    if (!response.ok) {
+      throw new Error(`${response.status}`);
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    // Reading waits while the history loads: live entries stay in the stream meanwhile, and
+    // those the history already had are skipped by their sequence number.
+    const handle = async (type, data) => {
+      if (type === 'ack') {
+        connectionState(true);
+        if (!lastEventId) {
+          await catchUp();
+        }
+      } else if (type === 'reset') {
+        await catchUp();
+      } else if (type === 'chat') {
+        showEntry(JSON.parse(data));
+      } else if (type === 'end') {
+        scheduleAccount(150);
+      }
     };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        return;
+      }
+      buffer += value;
+      let cut;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let type = 'message';
+        let data = '';
+        let id = null;
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) {
+            type = line.slice(7);
+          } else if (line.startsWith('id: ')) {
+            id = line.slice(4);
+          } else if (line.startsWith('data: ')) {
+            data += line.slice(6);
+          }
+        }
+        if (data) {
+          await handle(type, data);
+          if (id) {
+            lastEventId = id;
+          }
+        }
+      }
+    }
+  }
+
+  async function connect() {
+    for (;;) {
+      try {
+        await follow();
+      } catch (e) {
+        // dropped or refused: try again shortly
+      }
+      connectionState(false);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 
   async function send(text) {

@@ -3,6 +3,7 @@ package io.botengine;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.botengine.job.RunnerSettings;
+import io.botengine.webapp.WebAppSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,8 +28,11 @@ public record EngineSettings(
     Duration askTimeout,
     Ops ops) {
 
-  /** Operating the node: the bearer token of {@code GET /metrics} (empty: none), the log format. */
-  public record Ops(String metricsToken, String logFormat) {}
+  /**
+   * Operating the node: the bearer token of {@code GET /metrics} (empty: none), the log format, the
+   * web event API ({@code bot.webapp.*}).
+   */
+  public record Ops(String metricsToken, String logFormat, WebAppSettings webApp) {}
 
   /** Bot API access and ingress mode. */
   public record Telegram(
@@ -335,7 +339,16 @@ public record EngineSettings(
     if (!format.equals("text") && !format.equals("json")) {
       throw r.bad("bot.log-format", "must be 'text' or 'json'", format);
     }
-    return new Ops(r.string("bot.metrics.token"), format);
+    WebAppSettings webApp =
+        new WebAppSettings(
+            r.positiveDuration("bot.webapp.max-auth-age"),
+            r.intIn("bot.webapp.events-kept", 1, 100_000),
+            r.intIn("bot.webapp.connection-buffer", 2, 100_000),
+            r.positiveDuration("bot.webapp.heartbeat"),
+            r.positiveDuration("bot.webapp.linger"),
+            r.positiveDuration("bot.webapp.handshake-retry"),
+            r.positiveDuration("bot.webapp.handshake-timeout"));
+    return new Ops(r.string("bot.metrics.token"), format, webApp);
   }
 
   /**

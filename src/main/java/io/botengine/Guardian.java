@@ -27,6 +27,7 @@ import io.botengine.telegram.PollingIngress;
 import io.botengine.telegram.UserDirectory;
 import io.botengine.telegram.WebhookRoute;
 import io.botengine.user.AdminRoutes;
+import io.botengine.webapp.WebAppRoutes;
 import io.botengine.user.UserEntity;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -79,6 +80,9 @@ final class Guardian {
               new AdminRoutes(ctx.getSystem(), settings.adminToken(), settings.askTimeout(),
                   launcher::running, singletons(settings.telegram()))
                   .route());
+          routes.add(new WebAppRoutes(ctx.getSystem(), settings.ops().webApp(),
+              settings.telegram().token(),
+              WebAppRoutes.startHub(ctx.getSystem(), settings.ops().webApp())).route());
           startIngress(ctx, settings.telegram(), telegram, users, routes);
           Route extra = extraRoutes.apply(ctx.getSystem());
           if (extra != null) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,20 @@ class EngineSettingsTest {
     assertEquals(1, s.billing().cvCost());
     assertTrue(s.cluster().seedNodes().isEmpty());
     assertFalse(s.telegram().sandbox());
+  }
+
+  @Test
+  void readsTheWebEventSettingsAndStopsOnABadOne() {
+    EngineSettings s = EngineSettings.from(config(Map.of()));
+    assertEquals(Duration.ofHours(24), s.ops().webApp().maxAuthAge());
+    assertEquals(256, s.ops().webApp().eventsKept());
+    assertEquals(Duration.ofMinutes(30),
+        EngineSettings.from(config(Map.of("bot.webapp.max-auth-age", "30m"))).ops().webApp()
+            .maxAuthAge());
+    assertTrue(failure(Map.of("bot.webapp.connection-buffer", 1))
+        .contains("bot.webapp.connection-buffer"));
+    assertTrue(failure(Map.of("bot.webapp.max-auth-age", "0s"))
+        .contains("bot.webapp.max-auth-age"));
   }
 
   @Test

@@ -15,6 +15,7 @@ import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
 import io.botengine.LogFields;
+import io.botengine.WebEvents;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Outgoing;
 import java.time.Duration;
@@ -460,6 +461,7 @@ public final class TaskActor {
     reader.held = arrived.ack();
     RunnerFrame frame = arrived.frame();
     if (frame instanceof RunnerFrame.Progress p) {
+      WebEvents.get(ctx.getSystem()).progress(spec.userId(), spec.jobId(), p.percent(), p.text());
       show(progress.progress(p));
     } else if (frame instanceof RunnerFrame.Reconnected) {
       preview.reconnected();
@@ -525,6 +527,9 @@ public final class TaskActor {
     }
     inFlightEventId = next.output().eventId();
     List<Outgoing> parts = preview.finalParts(next.index(), OutputRenderer.render(next.output()));
+    WebEvents.get(ctx.getSystem()).output(spec.userId(), spec.jobId(), next.index(),
+        next.output().kind().name(), next.output().content(), next.output().fileName(),
+        next.output().caption());
     if (parts.isEmpty()) {
       onOutputSent();
       return;

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiConsumer;
 
 /**
  * What each sandbox chat shows, in order, for the chat page: the user's own messages (added by the
@@ -62,6 +63,7 @@ final class ChatFeed {
   }
 
   private final Map<Long, Chat> chats = new ConcurrentHashMap<>();
+  private volatile BiConsumer<Long, Entry> forward = (chat, entry) -> {};
   private final String epoch =
       Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
 
@@ -177,6 +179,22 @@ final class ChatFeed {
   }
 
   /**
+   * Hands every new entry, in order per chat, to {@code forward} too (the sandbox publishes them
+   * as {@code chat} events of the engine's web event API).
+   */
+  void forwardTo(BiConsumer<Long, Entry> forward) {
+    this.forward = forward;
+  }
+
+  /** The entries of a chat still kept, after {@code afterSeq}. */
+  List<Entry> history(long chatId, long afterSeq) {
+    Chat chat = chat(chatId);
+    synchronized (chat) {
+      return chat.entries.stream().filter(e -> e.seq() > afterSeq).toList();
+    }
+  }
+
+  /**
    * The entries of a chat after {@code afterSeq} (0: all that are kept), then each new one as it
    * comes. The source must be run once; it never completes on its own.
    */
@@ -211,6 +229,7 @@ final class ChatFeed {
       long seq = ++chat.lastSeq;
       Entry entry = new Entry(seq, n.put("seq", seq).put("at", at.toEpochMilli()).toString());
       chat.entries.addLast(entry);
+      forward.accept(chatId, entry);
       if (chat.entries.size() > KEPT) {
         chat.entries.removeFirst();
       }

@@ -8,8 +8,11 @@ import io.botengine.Engine;
 import io.botengine.EngineSettings;
 import io.botengine.Main;
 import io.botengine.job.RunnerJobs;
+import io.botengine.webapp.InitData;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -91,7 +94,8 @@ public final class Sandbox implements AutoCloseable {
                         runner,
                         feed,
                         settings.askTimeout(),
-                        settings.billing().cvCost())
+                        settings.billing().cvCost(),
+                        Sandbox::initData)
                     .route());
     engine.system().getWhenTerminated().thenRun(emulators::terminate);
     int port = engine.httpPort(Duration.ofSeconds(30));
@@ -100,6 +104,17 @@ public final class Sandbox implements AutoCloseable {
             + " set; Bot API emulator at %s, Runner emulator at %s)",
         port, bot.baseUrl(), runner.baseUrl()));
     return new Sandbox(emulators, bot, runner, engine, port);
+  }
+
+  /**
+   * The Mini App {@code initData} Telegram would give the user, signed with the sandbox bot's
+   * token: the chat page sends it to the engine's public {@code GET /webapp/api/events}.
+   */
+  static String initData(long user) {
+    TreeMap<String, String> fields = new TreeMap<>();
+    fields.put("user", "{\"id\":" + user + ",\"first_name\":\"Sandbox\"}");
+    fields.put("auth_date", Long.toString(Instant.now().getEpochSecond()));
+    return InitData.sign(TOKEN, fields);
   }
 
   /** The engine's HTTP port, where the chat page is. */

@@ -30,6 +30,7 @@ import akka.stream.javadsl.Source;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.botengine.Json;
+import io.botengine.WebEvents;
 import io.botengine.sandbox.BotApiEmulator.Sent;
 import io.botengine.user.UserEntity;
 import java.time.Duration;
@@ -41,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 
 /**
  * The sandbox chat page and its API, served on the engine's HTTP port: the page at {@code /}, its
@@ -91,6 +93,7 @@ final class SandboxRoutes extends AllDirectives {
   private final ChatFeed feed;
   private final Duration askTimeout;
   private final long cvCost;
+  private final LongFunction<String> initData;
   private final Map<Long, Scenario> scenarios = new ConcurrentHashMap<>();
   private final SharedKillSwitch feeds = KillSwitches.shared("sandbox-chat-feeds");
 
@@ -100,13 +103,17 @@ final class SandboxRoutes extends AllDirectives {
       RunnerEmulator runner,
       ChatFeed feed,
       Duration askTimeout,
-      long cvCost) {
+      long cvCost,
+      LongFunction<String> initData) {
     this.system = system;
     this.bot = bot;
     this.runner = runner;
     this.feed = feed;
     this.askTimeout = askTimeout;
     this.cvCost = cvCost;
+    this.initData = initData;
+    WebEvents web = WebEvents.get(system);
+    feed.forwardTo((chat, entry) -> web.publish(chat, "chat", entry.json()));
     CoordinatedShutdown.get(system)
         .addTask(
             CoordinatedShutdown.PhaseBeforeServiceUnbind(),
@@ -148,6 +155,9 @@ final class SandboxRoutes extends AllDirectives {
     long user = Long.parseLong(id);
     return concat(
         path("events", () -> get(() -> events(user))),
+        path("init-data", () -> get(() -> json(StatusCodes.OK,
+            Map.of("initData", initData.apply(user))))),
+        path("history", () -> get(() -> parameterOptional("after", after -> history(user, after)))),
         path("messages", () -> post(() -> body(b -> message(user, b)))),
         path("documents", () -> post(() -> document(user))),
         path(
@@ -187,6 +197,30 @@ final class SandboxRoutes extends AllDirectives {
                   .mapMaterializedValue(m -> NotUsed.getInstance());
           return completeOK(events, EventStreamMarshalling.toEventStream());
         });
+  }
+
+  /**
+   * The chat's entries after {@code after} (0: all kept), with the feed's epoch: the chat page
+   * loads them once its web event stream is live, and takes later ones from the stream.
+   */
+  private Route history(long user, Optional<String> after) {
+    long from;
+    try {
+      from = Math.max(0, after.map(Long::parseLong).orElse(0L));
+    } catch (NumberFormatException e) {
+      return error(StatusCodes.BAD_REQUEST, "after must be a number");
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode().put("epoch", feed.epoch());
+    var entries = body.putArray("entries");
+    for (ChatFeed.Entry e : feed.history(user, from)) {
+      try {
+        entries.add(Json.MAPPER.readTree(e.json()));
+      } catch (java.io.IOException impossible) {
+        throw new IllegalStateException(impossible);
+      }
+    }
+    return complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
+        body.toString()));
   }
 
   /** The sequence number a reconnecting page saw last; 0 (everything) after a restart. */

@@ -29,6 +29,7 @@ import io.botengine.EngineSettings;
 import io.botengine.Failures;
 import io.botengine.LogSafe;
 import io.botengine.JsonSerializable;
+import io.botengine.WebEvents;
 import io.botengine.job.JobOutcome;
 import io.botengine.job.JobLauncher;
 import io.botengine.job.TaskActor;
@@ -167,6 +168,9 @@ public final class UserEntity
   private enum OutboxDrained implements Command {
     INSTANCE
   }
+
+  /** Publishes {@code nonce} on the user's web event topic: a web feed's handshake. */
+  public record Echo(String nonce) implements Command {}
 
   /** Keeps a user with a running job awake; answered with whether a job still runs. */
   public record Wake(ActorRef<Boolean> replyTo) implements Command {}
@@ -463,6 +467,9 @@ public final class UserEntity
         .onCommand(CancelAnswered.class, this::onCancelAnswered)
         .onCommand(ChatUnreachable.class, this::onChatUnreachable)
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.processing()))
+        .onCommand(Echo.class, (s, c) -> Effect().none()
+            .thenRun(x -> WebEvents.get(context.getSystem()).echo(id(), c.nonce()))
+            .thenNoReply())
         .onCommand(GetRunningJob.class,
             (s, c) ->
                 Effect().reply(c.replyTo(), AdminJobs.running(userId, s, context.getSystem())))
@@ -497,6 +504,7 @@ public final class UserEntity
 
     Plan persist(Event event) {
       after.add(() -> JobMetrics.record(metrics, event));
+      after.add(() -> WebJobEvents.publish(WebEvents.get(context.getSystem()), id(), event));
       events.add(event);
       state = UserEntity.this.events.apply(state, event);
       return this;
@@ -1056,6 +1064,8 @@ public final class UserEntity
     long chatId = chatOf(state.job());
     return Effect()
         .persist(new JobAccepted(cmd.jobId(), cmd.taskId(), cmd.queuePosition()))
+        .thenRun(s -> WebJobEvents.publish(WebEvents.get(context.getSystem()), id(),
+            new JobAccepted(cmd.jobId(), cmd.taskId(), cmd.queuePosition())))
         .thenRun(s -> outbox(chatId, s.language()).tell(new ChatOutbox.Send(
             Outgoing.Text.plain(Replies.of(s, deps.billing().cvCost()).queued(cmd.queuePosition())),
             cmd.jobId(), null)))
@@ -1326,6 +1336,11 @@ public final class UserEntity
   private Account.Denial denial(UserState s) {
     return s.account().denialFor(deps.billing().cvCost(), deps.billing().requireSubscription(),
         deps.clock().instant());
+  }
+
+  /** The user's id as a number. */
+  private long id() {
+    return Long.parseLong(userId);
   }
 
   /** The user's private chat: Telegram gives it the user's own id. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.botengine.testing.LogCapture;
+import io.botengine.testing.SseClient;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -174,6 +175,38 @@ class SandboxRoutesTest {
     try (Feed afterRestart = new Feed(user, "earlier-run.57")) {
       assertEquals(0, afterRestart.next().data().path("after").asLong());
       assertEquals(epoch + ".1", afterRestart.next().id(), "another run's ids: everything again");
+    }
+  }
+
+  /**
+   * The page's way in: the sandbox signs the user's initData with its bot's token, the engine's
+   * public event API accepts it, and the chat reaches the page there as {@code chat} events after
+   * {@code ack}; what came before is in the history.
+   */
+  @Test
+  void theChatReachesThePageThroughThePublicWebEventApi() {
+    long user = users.incrementAndGet();
+    fixture.say(user, "/start");
+    String initData = fixture.api("GET", user, "init-data", null).body();
+    String tma = "tma " + SandboxFixture.json(initData).path("initData").asText();
+    int port = URI.create(fixture.url).getPort();
+    try (SseClient c = SseClient.connect(port, tma, null)) {
+      assertEquals(200, c.status(SandboxFixture.WAIT));
+      assertEquals("ack", c.next(SandboxFixture.WAIT).type());
+      JsonNode history = SandboxFixture.json(fixture.api("GET", user, "history", null).body());
+      assertEquals("user_text", history.path("entries").get(0).path("kind").asText());
+      fixture.say(user, "/help");
+      SseClient.Event e;
+      do {
+        e = c.next(SandboxFixture.WAIT);
+      } while (!e.type().equals("chat"));
+      JsonNode entry = SandboxFixture.json(e.data());
+      assertEquals("user_text", entry.path("kind").asText());
+      assertEquals("/help", entry.path("text").asText());
+      assertTrue(e.id() != null);
+    }
+    try (SseClient other = SseClient.connect(port, tma.replace("Sandbox", "Sandbax"), null)) {
+      assertEquals(401, other.status(SandboxFixture.WAIT), "initData changed after signing");
     }
   }
 

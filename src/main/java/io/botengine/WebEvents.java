@@ -1,0 +1,224 @@
+package io.botengine;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.Extension;
+import akka.actor.typed.ExtensionId;
+import akka.actor.typed.Props;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.pubsub.Topic;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Where a user's chat events for web clients are published (an Akka extension per node): one
+ * distributed pub-sub {@link Topic} per user, {@code webapp-events-<user id>}, so whichever node
+ * serves the user's web client hears what happens on whichever node hosts the user's actor. The
+ * code where a thing happens publishes it with one call here; nothing is kept on this side.
+ *
+ * <p>Each event gets an id unique in the cluster when it is published ({@code <node>-<n>}, the node
+ * part random per start), so every serving node that heard it knows it by the same id. The topic
+ * actors of this node live under one registry actor, which stops a user's topic after {@link
+ * #IDLE} without a publication. Events of a user no node subscribes to are not sent anywhere.
+ */
+public final class WebEvents implements Extension {
+  private static final ExtensionId<WebEvents> ID =
+      new ExtensionId<>() {
+        @Override
+        public WebEvents createExtension(ActorSystem<?> system) {
+          return new WebEvents(system);
+        }
+      };
+
+  /** A publishing topic unused this long is stopped (it is made again on the next event). */
+  static final Duration IDLE = Duration.ofMinutes(10);
+
+  /**
+   * One event for a user's web clients: SSE {@code type}, JSON {@code data}; {@code id} as
+   * published ({@code echo}: the nonce of a subscription handshake, see {@link #echo}).
+   */
+  public record Event(long userId, String id, String type, String data)
+      implements JsonSerializable {}
+
+  /** The type of the handshake echo; never shown to clients. */
+  public static final String ECHO = "echo";
+
+  private final ActorRef<Publish> registry;
+  private final String node =
+      Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+  private final AtomicLong seq = new AtomicLong();
+
+  private WebEvents(ActorSystem<?> system) {
+    registry = system.systemActorOf(registry(), "webapp-events", Props.empty());
+  }
+
+  public static WebEvents get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  /** The topic a user's events go through. */
+  public static Behavior<Topic.Command<Event>> topic(long userId) {
+    return Topic.create(Event.class, "webapp-events-" + userId);
+  }
+
+  /** Publishes an event of {@code type} to the user's web clients, wherever they are served. */
+  public void publish(long userId, String type, ObjectNode data) {
+    publish(userId, type, data.toString());
+  }
+
+  /** As {@link #publish(long, String, ObjectNode)}, with the data as JSON text. */
+  public void publish(long userId, String type, String json) {
+    registry.tell(new Publish(new Event(userId, node + "-" + seq.incrementAndGet(), type, json)));
+  }
+
+  /** Sends a subscription handshake's nonce through the user's topic (the user actor does). */
+  public void echo(long userId, String nonce) {
+    registry.tell(new Publish(new Event(userId, nonce, ECHO, "{}")));
+  }
+
+  /** A {@code progress} event of a running job. */
+  public void progress(long userId, String jobId, int percent, String text) {
+    publish(userId, "progress",
+        Json.MAPPER.createObjectNode().put("jobId", jobId).put("percent", percent)
+            .put("text", text));
+  }
+
+  /**
+   * An {@code output} event, as the output leaves for Telegram: its index and kind, and its text,
+   * or for a file its name and caption (never its content).
+   */
+  public void output(long userId, String jobId, long index, String kind, String text,
+      String fileName, String caption) {
+    ObjectNode data = Json.MAPPER.createObjectNode().put("jobId", jobId).put("index", index)
+        .put("kind", kind.toLowerCase(java.util.Locale.ROOT));
+    if (!"file".equalsIgnoreCase(kind)) {
+      data.put("text", text);
+    } else {
+      data.put("fileName", fileName).put("caption", caption);
+    }
+    publish(userId, "output", data);
+  }
+
+  private record Publish(Event event) {}
+
+  private record Stats(long userId, int instances) {}
+
+  private record AskStats(long userId) {}
+
+  private enum Sweep {
+    INSTANCE
+  }
+
+  /**
+   * A user's publishing topic. A new topic learns where the subscribers are from the receptionist
+   * a moment after it starts, and drops what is published before: so what a new topic (the user's
+   * actor just moved here) is given waits until it knows of a subscriber, at most {@link #LEARN}.
+   * Afterwards events go out only while some node subscribes (known from the topic's statistics,
+   * at most {@link #STALE} old, or from a handshake echo just sent), so nothing is dropped into
+   * dead letters for users nobody follows.
+   */
+  private static final class UserTopic {
+    final ActorRef<Topic.Command<Event>> ref;
+    final long spawnedAt = System.nanoTime();
+    final List<Event> pending = new ArrayList<>();
+    int instances = -1;
+    long statsAt;
+    long echoedAt;
+    long lastUsed;
+    boolean asking;
+
+    UserTopic(ActorRef<Topic.Command<Event>> ref) {
+      this.ref = ref;
+    }
+  }
+
+  private static final Duration LEARN = Duration.ofSeconds(2);
+  private static final Duration STALE = Duration.ofSeconds(1);
+
+  private static Behavior<Publish> registry() {
+    return Behaviors.<Object>setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Sweep.INSTANCE, IDLE);
+      Map<Long, UserTopic> topics = new HashMap<>();
+      Consumer<Long> askStats = user -> {
+        UserTopic t = topics.get(user);
+        if (t == null || t.asking) {
+          return;
+        }
+        t.asking = true;
+        ctx.ask(Topic.TopicStats.class, t.ref, STALE, Topic::getTopicStats,
+            (stats, error) -> new Stats(user, stats == null ? -1 : stats.topicInstanceCount()));
+      };
+      return Behaviors.receive(Object.class)
+          .onMessage(Publish.class, p -> {
+            Event event = p.event();
+            long now = System.nanoTime();
+            UserTopic t = topics.computeIfAbsent(event.userId(),
+                user -> new UserTopic(ctx.spawnAnonymous(topic(user))));
+            t.lastUsed = now;
+            if (ECHO.equals(event.type())) {
+              t.echoedAt = now;
+            }
+            if (t.instances < 0) {
+              t.pending.add(event);
+              askStats.accept(event.userId());
+              return Behaviors.same();
+            }
+            if (t.instances > 0 || ECHO.equals(event.type())
+                || now - t.echoedAt < LEARN.toNanos()) {
+              t.ref.tell(Topic.publish(event));
+            }
+            if (now - t.statsAt > STALE.toNanos()) {
+              askStats.accept(event.userId());
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Stats.class, st -> {
+            UserTopic t = topics.get(st.userId());
+            if (t == null) {
+              return Behaviors.same();
+            }
+            long now = System.nanoTime();
+            t.asking = false;
+            t.statsAt = now;
+            if (t.instances >= 0) {
+              t.instances = Math.max(0, st.instances());
+            } else if (st.instances() > 0 || now - t.spawnedAt > LEARN.toNanos()) {
+              t.instances = Math.max(0, st.instances());
+              for (Event e : t.pending) {
+                if (t.instances > 0 || ECHO.equals(e.type())) {
+                  t.ref.tell(Topic.publish(e));
+                }
+              }
+              t.pending.clear();
+            } else {
+              timers.startSingleTimer(new AskStats(st.userId()), Duration.ofMillis(50));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(AskStats.class, a -> {
+            askStats.accept(a.userId());
+            return Behaviors.same();
+          })
+          .onMessageEquals(Sweep.INSTANCE, () -> {
+            long now = System.nanoTime();
+            topics.values().removeIf(t -> {
+              boolean idle = now - t.lastUsed > IDLE.toNanos();
+              if (idle) {
+                ctx.stop(t.ref);
+              }
+              return idle;
+            });
+            return Behaviors.same();
+          })
+          .build();
+    })).narrow();
+  }
+}
