@@ -107,6 +107,15 @@ public final class WebEvents implements Extension {
     publish(userId, "output", data);
   }
 
+  /**
+   * A {@code preview} event: the text of output {@code index} so far, while it is being written
+   * (as often as the chat's preview: at most once per preview interval).
+   */
+  public void preview(long userId, String jobId, long index, String text) {
+    publish(userId, "preview",
+        Json.MAPPER.createObjectNode().put("jobId", jobId).put("index", index).put("text", text));
+  }
+
   private record Publish(Event event) {}
 
   private record Stats(long userId, int instances) {}

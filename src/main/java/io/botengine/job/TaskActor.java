@@ -615,8 +615,13 @@ public final class TaskActor {
       ctx.ask(Long.class, spec.outbox(), PREVIEW_CALL_TIMEOUT,
           ref -> new ChatOutbox.Send(call, spec.jobId(), null, ref),
           (id, error) -> new PreviewCallDone(call, error == null ? id : ChatOutbox.NOT_SENT));
-      if (call instanceof Outgoing.Draft) {
+      if (call instanceof Outgoing.Draft draft) {
         timers.startSingleTimer(PreviewRefresh.INSTANCE, deps.preview().draftRefresh());
+        WebEvents.get(ctx.getSystem()).preview(spec.userId(), spec.jobId(), showable(),
+            draft.text());
+      } else if (call instanceof Outgoing.Edit edit) {
+        WebEvents.get(ctx.getSystem()).preview(spec.userId(), spec.jobId(), showable(),
+            edit.text());
       }
     }
     if (!calls.isEmpty()) {

@@ -75,6 +75,34 @@ class WebEventsIntegrationTest {
   }
 
   @Test
+  void showsAStreamedAnswerGrowingAsPreviewsBeforeItsOutput() {
+    long user = 7104;
+    List<SseClient.Event> seen;
+    try (SseClient c = SseClient.connect(harness.httpPort(), tma(user), null)) {
+      assertEquals(200, c.status(WAIT));
+      assertEquals("ack", c.next(WAIT).type());
+      runJob(user, RunnerScenario.STREAMED);
+      seen = c.until("end", WAIT);
+    }
+    List<String> previews = seen.stream().filter(e -> e.type().equals("preview"))
+        .map(e -> data(e).path("text").asText()).toList();
+    assertTrue(previews.size() >= 2, "previews: " + previews);
+    assertTrue(previews.get(previews.size() - 1).length() > previews.get(0).length(),
+        "the preview grows: " + previews);
+    int lastPreview = -1;
+    int analysis = -1;
+    for (int i = 0; i < seen.size(); i++) {
+      if (seen.get(i).type().equals("preview")) {
+        lastPreview = i;
+      } else if (seen.get(i).type().equals("output")
+          && data(seen.get(i)).path("text").asText().startsWith("## Анализ CV")) {
+        analysis = i;
+      }
+    }
+    assertTrue(analysis > lastPreview, "the complete output comes after its previews: " + seen);
+  }
+
+  @Test
   void refusesAnythingButGenuineRecentInitDataWithABare401() {
     int port = harness.httpPort();
     for (String auth : new String[] {
