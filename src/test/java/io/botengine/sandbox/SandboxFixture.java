@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -84,6 +85,33 @@ final class SandboxFixture implements AutoCloseable {
   }
 
   /** A call as the bot, to the Bot API emulator (JSON parameters). */
+  /**
+   * As the bot: a monthly Stars subscription link ("sub:monthly", 100 ⭐) sent to {@code user} as
+   * "Подписка на месяц" with an "Оформить" button and {@code other} as a second button.
+   */
+  void offerSubscription(long user, Map<String, Object> other) {
+    String link =
+        asBot(
+                "createInvoiceLink",
+                Map.of(
+                    "title", "Подписка",
+                    "description", "Месяц",
+                    "payload", "sub:monthly",
+                    "currency", "XTR",
+                    "prices", List.of(Map.of("label", "Месяц", "amount", 100)),
+                    "subscription_period", 2_592_000))
+            .asText();
+    asBot(
+        "sendMessage",
+        Map.of(
+            "chat_id", user,
+            "text", "Подписка на месяц",
+            "reply_markup",
+            Map.of(
+                "inline_keyboard",
+                List.of(List.of(Map.of("text", "Оформить", "url", link), other)))));
+  }
+
   JsonNode asBot(String method, Map<String, Object> parameters) {
     try {
       HttpResponse<String> r =

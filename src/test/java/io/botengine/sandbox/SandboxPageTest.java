@@ -481,30 +481,7 @@ class SandboxPageTest {
             "payload", "pack:20",
             "currency", "XTR",
             "prices", List.of(Map.of("label", "Токены", "amount", 180))));
-    String link =
-        fixture
-            .asBot(
-                "createInvoiceLink",
-                Map.of(
-                    "title", "Подписка",
-                    "description", "Месяц",
-                    "payload", "sub:monthly",
-                    "currency", "XTR",
-                    "prices", List.of(Map.of("label", "Месяц", "amount", 100)),
-                    "subscription_period", 2_592_000))
-            .asText();
-    fixture.asBot(
-        "sendMessage",
-        Map.of(
-            "chat_id", user,
-            "text", "Подписка на месяц",
-            "reply_markup",
-                Map.of(
-                    "inline_keyboard",
-                    List.of(
-                        List.of(
-                            Map.of("text", "Оформить", "url", link),
-                            Map.of("text", "Канал", "url", "tg://resolve?domain=x"))))));
+    fixture.offerSubscription(user, Map.of("text", "Канал", "url", "tg://resolve?domain=x"));
 
     WebElement card =
         await("the invoice card", d -> d.findElement(By.cssSelector(".invoice-card")));
