@@ -353,6 +353,7 @@ public final class UserEntity
   private final Map<Long, ActorRef<ChatOutbox.Command>> outboxes = new HashMap<>();
   private final ActorRef<TaskActor.Report> taskReports;
   private int outboxesDraining;
+  private boolean stoppingAfterReplies;
   private final Set<String> refundsInFlight = new HashSet<>();
   private final io.botengine.Metrics metrics;
 
@@ -1218,8 +1219,19 @@ public final class UserEntity
     return Effect().noReply();
   }
 
+  /**
+   * The outboxes sent everything; the actor stops once Telegram's confirmations of the replies
+   * they sent are recorded too (they are on their way), so that a graceful stop repeats none.
+   */
   private ReplyEffect<Event, UserState> onOutboxDrained(UserState state, OutboxDrained drained) {
-    return --outboxesDraining > 0 ? Effect().noReply() : Effect().stop().thenNoReply();
+    if (--outboxesDraining > 0) {
+      return Effect().noReply();
+    }
+    if (state.pendingReplies().isEmpty()) {
+      return Effect().stop().thenNoReply();
+    }
+    stoppingAfterReplies = true;
+    return Effect().noReply();
   }
 
   /**
@@ -1380,12 +1392,16 @@ public final class UserEntity
     if (!sent.confirmed()) {
       context.getLog().warn("user {}: reply {} not confirmed within {}; it is sent again after"
           + " the next restart", userId, sent.id(), REPLY_CONFIRM_TIMEOUT);
-      return Effect().noReply();
+      return stoppingAfterReplies ? Effect().stop().thenNoReply() : Effect().noReply();
     }
     boolean pending = state.pendingReplies().stream().anyMatch(r -> r.id().equals(sent.id()));
-    return pending
-        ? Effect().persist(new ReplyConfirmed(sent.id())).thenNoReply()
-        : Effect().noReply();
+    if (!pending) {
+      return Effect().noReply();
+    }
+    boolean last = state.pendingReplies().size() == 1;
+    return stoppingAfterReplies && last
+        ? Effect().persist(new ReplyConfirmed(sent.id())).thenStop().thenNoReply()
+        : Effect().persist(new ReplyConfirmed(sent.id())).thenNoReply();
   }
 
   /** The chat's outbox; {@code language} picks the failure notice when it is first created. */

@@ -116,6 +116,18 @@ class UserEntityTest {
     return sent.receiveMessage().text();
   }
 
+  /**
+   * Restarts the entity once Telegram confirmed every reply it persisted; a reply still pending
+   * would be sent again on recovery, as after a real crash.
+   */
+  private void restart() {
+    sent.awaitAssert(() -> {
+      assertTrue(kit.getState().pendingReplies().isEmpty(), "replies still pending");
+      return null;
+    });
+    kit.restart();
+  }
+
   private void expectNoMessage() {
     sent.expectNoMessage(Duration.ofMillis(100));
   }
@@ -244,7 +256,7 @@ class UserEntityTest {
     expectSent(USER, "Файл получен. Позиция в очереди: 3");
     kit.runCommand(new UserEntity.TaskSucceeded(start.jobId()));
     expectSent(USER, "✅ Анализ завершён! Списано: 1 токен");
-    kit.restart();
+    restart();
     expectNoMessage();
   }
 
@@ -259,7 +271,7 @@ class UserEntityTest {
             new UserEntity.FileRequested(at),
             new UserEntity.JobStarted("job-old", 1, "cv.txt", at, 0, null),
             new UserEntity.JobAccepted("job-old", "task-old", 1)));
-    kit.restart();
+    restart();
     ProbeJobs.Call resume = jobs.receiveMessage();
     assertEquals("task-old", resume.spec().taskId());
     assertEquals(USER, resume.spec().chatId());
@@ -523,7 +535,7 @@ class UserEntityTest {
     accept(jobId, "task-1");
     TestProbe<Done> ack = testKit.createTestProbe();
     kit.runCommand(new UserEntity.RecordDelivery(jobId, 2, ack.ref()));
-    kit.restart();
+    restart();
     ProbeJobs.Call resume = jobs.receiveMessage();
     assertEquals("task-1", resume.spec().taskId());
     assertEquals(2, resume.spec().lastDelivered());
@@ -540,13 +552,13 @@ class UserEntityTest {
         kit.runCommand(new UserEntity.RecordPreview(jobId, 2, 77)).events());
     assertTrue(kit.runCommand(new UserEntity.RecordPreview(jobId, 1, 78)).events().isEmpty(),
         "an output already delivered has no preview");
-    kit.restart();
+    restart();
     ProbeJobs.Call resume = jobs.receiveMessage();
     assertEquals(2, resume.spec().previewIndex());
     assertEquals(77, resume.spec().previewMessageId(), "finished or deleted, never sent again");
 
     kit.runCommand(new UserEntity.RecordDelivery(jobId, 2, ack.ref()));
-    kit.restart();
+    restart();
     ProbeJobs.Call later = jobs.receiveMessage();
     assertEquals(0, later.spec().previewMessageId(), "the delivered output took the message");
   }
@@ -557,7 +569,7 @@ class UserEntityTest {
     accept(jobId, "task-1");
     assertEquals(List.of(new UserEntity.StatusMessageShown(jobId, 55)),
         kit.runCommand(new UserEntity.RecordStatus(jobId, 55)).events());
-    kit.restart();
+    restart();
     FakeTelegram.Sent delete = sent.receiveMessage();
     assertEquals(new Outgoing.Delete(55), delete.message());
     assertEquals(USER, delete.chatId());
@@ -580,7 +592,7 @@ class UserEntityTest {
       assertTrue(kit.getState().pendingReplies().isEmpty());
       return null;
     });
-    kit.restart();
+    restart();
     expectNoMessage();
     assertEquals(0, kit.getState().account().balance());
   }
@@ -588,7 +600,7 @@ class UserEntityTest {
   @Test
   void uploadsTheFileAgainWhenTheEngineDiedBeforeTheRunnerAcceptedIt() {
     String jobId = startJob();
-    kit.restart();
+    restart();
     assertEquals(new FakeTelegram.Download("f-ok"), downloads.receiveMessage());
     ProbeJobs.Call again = jobs.receiveMessage();
     assertEquals("start", again.what());
@@ -605,7 +617,7 @@ class UserEntityTest {
   void asksForTheFileAgainWhenTelegramNoLongerServesIt() {
     startJob();
     telegram.file("f-ok", null);
-    kit.restart();
+    restart();
     assertEquals(
         "❌ Файл не успел дойти до сервиса анализа. Отправьте /cv и файл ещё раз — токены не списаны.",
         nextText());
@@ -624,7 +636,7 @@ class UserEntityTest {
         r -> new UserEntity.SetSubscription(Instant.parse("2027-01-01T00:00:00Z"), r));
     text("/balance");
     UserState before = kit.getState();
-    kit.restart();
+    restart();
     assertEquals(before, kit.getState());
     assertEquals(5, kit.getState().account().balance());
     assertInstanceOf(UserState.WaitingForFile.class, kit.getState().conversation());
@@ -763,7 +775,7 @@ class UserEntityTest {
     Purchases.Offer five = buy().get(0);
     payment(new Inbound.PreCheckout("q1", "XTR", 50, five.payload()));
     telegram.nextPaymentCall();
-    kit.restart();
+    restart();
     var first = payment(paid(five, "charge-1"));
     assertTrue(first.reply().isSuccess());
     assertEquals("✅ Оплачено: +5 токенов. Баланс: 6 токенов", nextText());
@@ -772,7 +784,7 @@ class UserEntityTest {
     assertEquals(List.of(UserEntity.UpdateAccepted.class),
         again.events().stream().map(Object::getClass).toList());
     expectNoMessage();
-    kit.restart();
+    restart();
     payment(paid(five, "charge-1"));
     expectNoMessage();
     assertEquals(6, kit.getState().account().balance());
