@@ -303,8 +303,7 @@ final class BotApiChats {
     Sent s;
     synchronized (lock) {
       requireChat(chatId);
-      s = new Sent(draftId, "sendMessageDraft", chatId, text, parseMode, null, null, null,
-          Instant.now(), null, null);
+      s = Sent.call(draftId, "sendMessageDraft", chatId, text, parseMode);
       record(s);
     }
     announce(s);
@@ -322,19 +321,7 @@ final class BotApiChats {
         throw Failure.badRequest("message to delete not found");
       }
       current.deleted = true;
-      s =
-          new Sent(
-              messageId,
-              "deleteMessage",
-              chatId,
-              null,
-              null,
-              null,
-              null,
-              null,
-              Instant.now(),
-              null,
-              null);
+      s = Sent.call(messageId, "deleteMessage", chatId, null, null);
       record(s);
     }
     announce(s);
@@ -350,19 +337,7 @@ final class BotApiChats {
     Sent s;
     synchronized (lock) {
       requireChat(chatId);
-      s =
-          new Sent(
-              0,
-              "sendChatAction",
-              chatId,
-              action,
-              null,
-              null,
-              null,
-              null,
-              Instant.now(),
-              null,
-              null);
+      s = Sent.call(0, "sendChatAction", chatId, action, null);
       record(s);
     }
     announce(s);

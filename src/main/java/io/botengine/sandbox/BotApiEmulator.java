@@ -118,6 +118,12 @@ public final class BotApiEmulator implements AutoCloseable {
       Instant at,
       String replyMarkup,
       Invoice invoice) {
+    /** A call that carries at most a text: no file, no markup, no invoice; timed now. */
+    static Sent call(long messageId, String method, long chatId, String text, String parseMode) {
+      return new Sent(messageId, method, chatId, text, parseMode, null, null, null, Instant.now(),
+          null, null);
+    }
+
     @Override
     public String toString() {
       StringBuilder s = new StringBuilder(method).append('#').append(messageId);
