@@ -42,6 +42,11 @@ final class SandboxFixture implements AutoCloseable {
                         "akka.persistence.journal.plugin", "jdbc-journal",
                         "akka.persistence.snapshot-store.plugin", "jdbc-snapshot-store",
                         "bot.telegram.polling.timeout", "2s",
+                        // The page tests watch a streamed answer grow: on a loaded machine the
+                        // default 1 message/s per chat left room for a single draft.
+                        "bot.telegram.delivery.chat-rate", 10,
+                        "bot.telegram.delivery.chat-burst", 10,
+                        "bot.streaming.preview-interval", "200ms",
                         "akka.loglevel", "INFO"))
                 .withFallback(ConfigFactory.parseResourcesAnySyntax("application-test.conf")));
     return new SandboxFixture(Sandbox.start(config));
