@@ -6,7 +6,8 @@ import java.util.Optional;
 /**
  * A job's status message: created at the first progress frame, then edited to the latest progress,
  * at most once per rest (the task actor's {@code progress-interval} timer, started whenever {@link
- * #resting()} turns true), and deleted when the task ends. Each method returns what to send now.
+ * #resting()} turns true). The task reports its id to the user actor, which deletes it with the
+ * job's end. Each method returns what to send now.
  * Not thread-safe: owned by one task actor.
  */
 final class ProgressDisplay {
@@ -42,16 +43,6 @@ final class ProgressDisplay {
   /** An edit was sent or the message created less than a rest ago. */
   boolean resting() {
     return resting;
-  }
-
-  /** The task ends: the status message is deleted, if there is one. */
-  Optional<Outgoing> remove() {
-    if (messageId == null) {
-      return Optional.empty();
-    }
-    long id = messageId;
-    messageId = null;
-    return Optional.of(new Outgoing.Delete(id));
   }
 
   private Optional<Outgoing> due() {

@@ -661,11 +661,22 @@ public final class TaskActor {
   }
 
   /**
-   * The status message and an edit-mode preview go when the task does (a draft simply ends);
-   * untagged, so a dropped job still removes them.
+   * The status message was created as the task ended: nobody recorded it, so it goes now.
    */
-  private void removeStatus() {
-    progress.remove().ifPresent(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
+  private Behavior<Command> onStatusCreatedTooLate(StatusCreated created) {
+    if (created.messageId() >= 0) {
+      spec.outbox().tell(ChatOutbox.Send.of(new Outgoing.Delete(created.messageId())));
+    }
+    return Behaviors.same();
+  }
+
+  /**
+   * An edit-mode preview goes when the task does (a draft simply ends); untagged, so a dropped job
+   * still removes it. The status message is not the task's to remove: it was reported ({@link
+   * StatusShown}), and the parent removes it with the job's end, durably, so that a crash right
+   * after the end does not leave it in the chat.
+   */
+  private void endPreview() {
     preview.end().forEach(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
   }
 
@@ -761,20 +772,19 @@ public final class TaskActor {
    */
   private Behavior<Command> handedOver(Reader reader, ActorRef<Done> replyTo) {
     log("handed over after index {}", outputs.lastDelivered());
-    progress.remove().ifPresent(delete -> spec.outbox().tell(ChatOutbox.Send.of(delete)));
     return stopping(reader, replyTo);
   }
 
   private Behavior<Command> onCancel(Reader reader) {
     log("cancelled by the user{}", "");
-    removeStatus();
+    endPreview();
     deps.runner().cancel(taskId);
     deps.registry().tell(new JobRegistry.Finished(spec.userId(), spec.jobId()));
     return stopping(reader, null);
   }
 
   private void end(Report report) {
-    removeStatus();
+    endPreview();
     parent.tell(report);
     deps.registry().tell(new JobRegistry.Finished(spec.userId(), spec.jobId()));
   }
@@ -796,6 +806,7 @@ public final class TaskActor {
           s.ack().tell(Ack.INSTANCE);
           return Behaviors.same();
         })
+        .onMessage(StatusCreated.class, this::onStatusCreatedTooLate)
         .onMessage(FrameArrived.class, f -> {
           f.ack().tell(Ack.INSTANCE);
           return Behaviors.same();

@@ -313,9 +313,12 @@ public final class UserEntity
 
   /**
    * A message decided on together with the events before it (a job's result, a payment's
-   * confirmation): sent again after a crash until Telegram confirmed it.
+   * confirmation): sent again after a crash until Telegram confirmed it. With a
+   * {@code deleteMessageId} (0 in events written before it existed: none), the removal of that
+   * message instead of a text: an ended job's ⏳ status line.
    */
-  public record ReplyQueued(String id, long chatId, String text) implements Event {}
+  public record ReplyQueued(String id, long chatId, String text, long deleteMessageId)
+      implements Event {}
 
   /** Telegram accepted the queued reply {@code id} (or the chat cannot be reached). */
   public record ReplyConfirmed(String id) implements Event {}
@@ -532,9 +535,19 @@ public final class UserEntity
      * confirms it: at most the one in flight at the crash repeats.
      */
     Plan sayDurably(String text) {
+      return durably(text, 0);
+    }
+
+    /** Removes a message the user still sees, durably as {@link #sayDurably}; 0: nothing. */
+    Plan deleteDurably(long messageId) {
+      return messageId == 0 ? this : durably(null, messageId);
+    }
+
+    private Plan durably(String text, long deleteMessageId) {
       String id = UUID.randomUUID().toString();
-      persist(new ReplyQueued(id, chatId, text));
-      UserState.PendingReply reply = new UserState.PendingReply(id, chatId, text);
+      persist(new ReplyQueued(id, chatId, text, deleteMessageId));
+      UserState.PendingReply reply =
+          new UserState.PendingReply(id, chatId, text, deleteMessageId);
       String language = state.language();
       after.add(() -> sendDurably(reply, language));
       return this;
@@ -1043,6 +1056,7 @@ public final class UserEntity
     plan.persist(new JobEnded(job.jobId(), JobOutcome.CANCELLED, deps.clock().instant()))
         .then(() -> outbox(chatId, null).tell(new ChatOutbox.DropJob(job.jobId())))
         .then(() -> deps.jobs().cancel(context, job.jobId(), job.taskId()))
+        .deleteDurably(job.statusMessageId())
         .sayDurably(plan.replies().ended(JobOutcome.CANCELLED, null));
   }
 
@@ -1115,6 +1129,7 @@ public final class UserEntity
     Plan plan = new Plan(state, chatOf(job));
     return plan
         .persist(new JobSucceeded(job.jobId(), job.taskId(), charged, key, deps.clock().instant()))
+        .deleteDurably(job.statusMessageId())
         .sayDurably(plan.replies().succeeded(charged))
         .noReply();
   }
@@ -1128,6 +1143,7 @@ public final class UserEntity
     Plan plan = new Plan(state, chatOf(state.job()));
     return plan
         .persist(new JobEnded(cmd.jobId(), cmd.outcome(), deps.clock().instant()))
+        .deleteDurably(state.job().statusMessageId())
         .sayDurably(plan.replies().ended(cmd.outcome(), cmd.detail()))
         .noReply();
   }
@@ -1384,7 +1400,7 @@ public final class UserEntity
   private void sendDurably(UserState.PendingReply reply, String language) {
     ActorRef<ChatOutbox.Command> outbox = outbox(reply.chatId(), language);
     context.ask(Done.class, outbox, REPLY_CONFIRM_TIMEOUT,
-        ackTo -> new ChatOutbox.Send(Outgoing.Text.plain(reply.text()), null, ackTo),
+        ackTo -> new ChatOutbox.Send(reply.message(), null, ackTo),
         (done, error) -> new ReplySent(reply.id(), error == null));
   }
 

@@ -3,6 +3,7 @@ package io.botengine.user;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.botengine.JsonSerializable;
+import io.botengine.telegram.Outgoing;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,9 +29,15 @@ public record UserState(
 
   /**
    * A message the entity decided on with an event (a job's result line, a payment's
-   * confirmation) that Telegram has not confirmed yet: sent again after a crash.
+   * confirmation) that Telegram has not confirmed yet: sent again after a crash. With a
+   * {@code deleteMessageId} (0: none) it removes that message instead (an ended job's ⏳ line).
    */
-  public record PendingReply(String id, long chatId, String text) {}
+  public record PendingReply(String id, long chatId, String text, long deleteMessageId) {
+    /** What is sent to the chat. */
+    public Outgoing message() {
+      return deleteMessageId != 0 ? new Outgoing.Delete(deleteMessageId) : Outgoing.Text.plain(text);
+    }
+  }
 
   /** Update ids remembered by events written before the window was recorded in them. */
   static final int DEFAULT_DEDUP_WINDOW = 256;
@@ -291,7 +298,7 @@ public record UserState(
 
   UserState replyQueued(UserEntity.ReplyQueued e) {
     List<PendingReply> all = new ArrayList<>(pendingReplies);
-    all.add(new PendingReply(e.id(), e.chatId(), e.text()));
+    all.add(new PendingReply(e.id(), e.chatId(), e.text(), e.deleteMessageId()));
     return withPendingReplies(all);
   }
 

@@ -45,16 +45,6 @@ class ProgressDisplayTest {
   }
 
   @Test
-  void deletesTheStatusMessageOnceAtTheEnd() {
-    ProgressDisplay display = new ProgressDisplay();
-    assertEquals(Optional.empty(), display.remove(), "no status message: nothing to delete");
-    display.progress(progress(100));
-    display.created(9);
-    assertEquals(Optional.of(new Outgoing.Delete(9)), display.remove());
-    assertEquals(Optional.empty(), display.remove());
-  }
-
-  @Test
   void drawsTenCellsAndOmitsAnEmptyText() {
     assertEquals("⏳ ░░░░░░░░░░ 0%", ProgressDisplay.text(new RunnerFrame.Progress(0, "")));
     assertEquals("⏳ ▓▓▓▓▓▓▓▓▓▓ 100%\nГотово",

@@ -577,6 +577,37 @@ class UserEntityTest {
   }
 
   @Test
+  void removesTheStatusMessageOfAJobThatEndedJustBeforeACrash() {
+    String jobId = startJob();
+    accept(jobId, "task-1");
+    kit.runCommand(new UserEntity.RecordStatus(jobId, 55));
+    telegram.hold(USER);
+    kit.runCommand(new UserEntity.TaskSucceeded(jobId));
+    expectNoMessage();
+    kit.restart();
+    telegram.accept(USER);
+    kit.restart();
+    assertEquals(new Outgoing.Delete(55), sent.receiveMessage().message(),
+        "the ⏳ line goes first, then the result");
+    assertEquals("✅ Анализ завершён! Списано: 1 токен", nextText());
+    restart();
+    expectNoMessage();
+    jobs.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void removesTheStatusMessageWhenTheJobEndsAndNotAgainAfterARestart() {
+    String jobId = startJob();
+    accept(jobId, "task-1");
+    kit.runCommand(new UserEntity.RecordStatus(jobId, 56));
+    kit.runCommand(new UserEntity.TaskFailed(jobId, JobOutcome.FAILED, "boom"));
+    assertEquals(new Outgoing.Delete(56), sent.receiveMessage().message());
+    nextText();
+    restart();
+    expectNoMessage();
+  }
+
+  @Test
   void aSuccessLineTelegramHadNotConfirmedBeforeACrashArrivesOnceAfterIt() {
     String jobId = startJob();
     accept(jobId, "task-1");
