@@ -12,6 +12,7 @@ import static akka.http.javadsl.server.Directives.pathPrefix;
 import static akka.http.javadsl.server.Directives.post;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
@@ -210,6 +211,8 @@ public final class RunnerEmulator implements AutoCloseable {
     final AtomicInteger polls = new AtomicInteger();
     final List<String> lastEventIds = Collections.synchronizedList(new ArrayList<>());
     final CompletableFuture<ByteString> cancellation = new CompletableFuture<>();
+    /** Completed when the upload that made this task comes again with its Idempotency-Key. */
+    final CompletableFuture<Done> uploadRepeated = new CompletableFuture<>();
     final long startedAt = System.nanoTime();
     final boolean newEventsOnly;
     volatile boolean finished;
@@ -308,6 +311,7 @@ public final class RunnerEmulator implements AutoCloseable {
             log.info("Emulated Runner: upload repeated with the same Idempotency-Key, task {}",
                 earlier.id);
             uploads.add(new Upload(user, fileName, content, earlier.id));
+            earlier.uploadRepeated.complete(Done.getInstance());
             ObjectNode body = Json.MAPPER.createObjectNode().put("task_id", earlier.id);
             return json(200, body.put("queue_position", 1));
           }
@@ -328,7 +332,13 @@ public final class RunnerEmulator implements AutoCloseable {
           long waiting =
               tasks.values().stream().filter(t -> !t.finished && !t.cancellation.isDone()).count();
           ObjectNode body = Json.MAPPER.createObjectNode().put("task_id", task.id);
-          return json(200, body.put("queue_position", Math.max(1, waiting)));
+          body.put("queue_position", Math.max(1, waiting));
+          if (scenario.upload() == RunnerScenario.UploadReply.HELD_UNTIL_REPEATED) {
+            return onSuccess(
+                task.uploadRepeated.completeOnTimeout(Done.getInstance(), 1, TimeUnit.MINUTES),
+                repeated -> json(200, body));
+          }
+          return json(200, body);
         });
   }
 

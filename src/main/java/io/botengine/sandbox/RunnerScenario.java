@@ -71,7 +71,13 @@ public record RunnerScenario(
   public enum UploadReply {
     OK,
     ERROR_500,
-    NO_TASK_ID
+    NO_TASK_ID,
+    /**
+     * The task is created and runs, but the answer is held until the same upload comes again
+     * with its {@code Idempotency-Key} (or a minute passed): an engine that dies meanwhile never
+     * learns the task id.
+     */
+    HELD_UNTIL_REPEATED
   }
 
   /** One SSE frame: an {@code event:} name (may be null) and the {@code data:}, or raw text. */
@@ -303,6 +309,10 @@ public record RunnerScenario(
   }
 
   /** This scenario under another name. */
+  public RunnerScenario withUpload(UploadReply reply) {
+    return toBuilder().upload(reply).build();
+  }
+
   public RunnerScenario withName(String newName) {
     return toBuilder().name(newName).build();
   }
