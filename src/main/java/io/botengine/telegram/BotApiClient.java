@@ -97,8 +97,11 @@ public final class BotApiClient implements TelegramGateway {
   /** Files downloaded at once, each on a connection of its own; more wait their turn. */
   private static final int DOWNLOAD_CONNECTIONS = 32;
 
-  /** How long a stop waits for the calls in flight, within its shutdown phase's 10 s. */
-  private static final Duration STOP_WAIT = Duration.ofSeconds(5);
+  /**
+   * How long a stop waits for the calls in flight: the pools shut down after it, within the same
+   * shutdown phase (5 s by default).
+   */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(3);
 
   private final ActorSystem<?> system;
   private final Scheduler scheduler;
