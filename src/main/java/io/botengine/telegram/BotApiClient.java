@@ -79,13 +79,14 @@ import scala.util.Try;
 
 /**
  * The Bot API over Akka HTTP, pointed at {@code TELEGRAM_API_URL}; telegrambots' method classes
- * describe the calls and parse the answers. Calls wait in a bounded queue (max-queued) for one host
- * connection pool (max-requests connections); a full queue fails the call at once as a network
- * failure, so the outbox retries it. A long poll gets a connection of its own, as do file downloads,
- * whose size is capped while streaming. At the end of the node's stop the queue is closed, the calls
- * in flight are awaited and the long poll and downloads are cut, so that the pool shuts down idle and
- * no warning of Akka HTTP's (which names the request URI, and so the token) is printed. Every call is
- * asynchronous; failures surface as {@link TelegramGateway.Failure}. The token never appears in logs.
+ * describe the calls and parse the answers. Calls wait in a bounded queue (max-queued) for one
+ * host connection pool (max-requests connections); a call that finds the queue full fails at once
+ * as a network failure, so the outbox retries it. A long poll gets a connection of its own, as
+ * does each file download, whose size is capped while streaming. Downloads are cut when the node
+ * starts stopping; {@link #stop()} closes the queue, awaits the calls in flight and cuts the long
+ * poll, so that the pools shut down with no request to drop (Akka HTTP's warning would name the
+ * URL, and so the token). Every call is asynchronous; failures surface as {@link
+ * TelegramGateway.Failure}. The token never appears in logs.
  */
 public final class BotApiClient implements TelegramGateway {
   /** Telegram Stars, the currency of digital goods. */
@@ -112,9 +113,9 @@ public final class BotApiClient implements TelegramGateway {
   private final BoundedSourceQueue<Pair<HttpRequest, Pending>> calls;
   private final CompletionStage<Done> callsDone;
   private final ClientConnectionSettings longPollConnection;
-  private final String fileHost;
-  private final int filePort;
-  private final boolean fileHttps;
+  private final String apiHost;
+  private final int apiPort;
+  private final boolean https;
   private final String filePathPrefix;
   private final SharedKillSwitch downloadsOpen = KillSwitches.shared("file-downloads");
   private final SharedKillSwitch longPollsOpen = KillSwitches.shared("long-polls");
@@ -139,15 +140,16 @@ public final class BotApiClient implements TelegramGateway {
     int port = base.getPort() != -1 ? base.getPort() : "https".equals(base.getScheme()) ? 443 : 80;
     this.apiPathPrefix = "/bot" + settings.token() + "/";
     this.filePathPrefix = "/file/bot" + settings.token() + "/";
-    this.fileHost = base.getHost();
-    this.filePort = port;
-    this.fileHttps = "https".equals(base.getScheme());
+    this.apiHost = base.getHost();
+    this.apiPort = port;
+    this.https = "https".equals(base.getScheme());
     ClientConnectionSettings connection =
         ClientConnectionSettings.create(system.classicSystem())
             .withConnectingTimeout(finite(settings.clientConnectTimeout()))
             .withIdleTimeout(finite(settings.clientReadTimeout()));
     this.longPollConnection =
-        connection.withIdleTimeout(finite(settings.pollTimeout().plus(settings.clientReadTimeout())));
+        connection.withIdleTimeout(
+            finite(settings.pollTimeout().plus(settings.clientReadTimeout())));
     ConnectionPoolSettings pool =
         ConnectionPoolSettings.create(system.classicSystem())
             .withMaxConnections(settings.clientMaxRequests())
@@ -155,9 +157,9 @@ public final class BotApiClient implements TelegramGateway {
             .withMaxConnectionBackoff(finite(settings.clientConnectTimeout()))
             .withConnectionSettings(connection);
     ConnectHttp to =
-        fileHttps ? ConnectHttp.toHostHttps(fileHost, port) : ConnectHttp.toHost(fileHost, port);
+        https ? ConnectHttp.toHostHttps(apiHost, port) : ConnectHttp.toHost(apiHost, port);
     Flow<Pair<HttpRequest, Pending>, Pair<Try<HttpResponse>, Pending>, ?> poolFlow =
-        fileHttps
+        https
             ? Http.get(system).cachedHostConnectionPoolHttps(to, pool, system.classicSystem().log())
             : Http.get(system).cachedHostConnectionPool(to, pool, system.classicSystem().log());
     Pair<BoundedSourceQueue<Pair<HttpRequest, Pending>>, CompletionStage<Done>> stream =
@@ -186,7 +188,7 @@ public final class BotApiClient implements TelegramGateway {
       SendMessage send =
           SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode())
               .allowPaidBroadcast(paidBroadcast).build();
-      return call(send).thenApply(m -> m.getMessageId().longValue());
+      return call("sendMessage", send).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Document doc) {
       SendDocument send =
@@ -196,7 +198,8 @@ public final class BotApiClient implements TelegramGateway {
               .caption(doc.caption())
               .allowPaidBroadcast(paidBroadcast)
               .build();
-      return call(send, () -> document(send, doc)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendDocument", send, () -> document(send, doc))
+          .thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Draft draft) {
       SendMessageDraft send = SendMessageDraft.builder()
@@ -204,7 +207,7 @@ public final class BotApiClient implements TelegramGateway {
           .draftId(draft.draftId())
           .text(draft.text())
           .build();
-      return call(send).thenApply(r -> 0L);
+      return call("sendMessageDraft", send).thenApply(r -> 0L);
     }
     if (message instanceof Outgoing.Edit edit) {
       EditMessageText send =
@@ -214,11 +217,11 @@ public final class BotApiClient implements TelegramGateway {
               .text(edit.text())
               .parseMode(edit.parseMode())
               .build();
-      return call(send).thenApply(r -> edit.messageId());
+      return call("editMessageText", send).thenApply(r -> edit.messageId());
     }
     if (message instanceof Outgoing.Delete delete) {
       DeleteMessage send = new DeleteMessage(Long.toString(chatId), (int) delete.messageId());
-      return call(send).thenApply(r -> delete.messageId());
+      return call("deleteMessage", send).thenApply(r -> delete.messageId());
     }
     if (message instanceof Outgoing.Invoice invoice) {
       SendInvoice send = SendInvoice.builder()
@@ -229,7 +232,7 @@ public final class BotApiClient implements TelegramGateway {
           .currency(STARS)
           .price(new LabeledPrice(invoice.title(), (int) invoice.stars()))
           .build();
-      return call(send).thenApply(m -> m.getMessageId().longValue());
+      return call("sendInvoice", send).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.SubscriptionOffer offer) {
       CreateInvoiceLink link = CreateInvoiceLink.builder()
@@ -240,19 +243,19 @@ public final class BotApiClient implements TelegramGateway {
           .price(new LabeledPrice(offer.title(), (int) offer.stars()))
           .subscriptionPeriod(SUBSCRIPTION_PERIOD_SECONDS)
           .build();
-      return call(link).thenCompose(url -> {
+      return call("createInvoiceLink", link).thenCompose(url -> {
         SendMessage send = SendMessage.builder()
             .chatId(chatId)
             .text(offer.text())
             .replyMarkup(new InlineKeyboardMarkup(List.of(new InlineKeyboardRow(
                 InlineKeyboardButton.builder().text(offer.button()).url(url).build()))))
             .build();
-        return call(send);
+        return call("sendMessage", send);
       }).thenApply(m -> m.getMessageId().longValue());
     }
     SendChatAction typing =
         SendChatAction.builder().chatId(chatId).action(ActionType.TYPING.toString()).build();
-    return call(typing).thenApply(r -> 0L);
+    return call("sendChatAction", typing).thenApply(r -> 0L);
   }
 
   @Override
@@ -260,22 +263,22 @@ public final class BotApiClient implements TelegramGateway {
     AnswerPreCheckoutQuery answer = errorMessage == null
         ? new AnswerPreCheckoutQuery(queryId, true)
         : new AnswerPreCheckoutQuery(queryId, false, errorMessage);
-    return call(answer);
+    return call("answerPreCheckoutQuery", answer);
   }
 
   @Override
   public CompletionStage<Boolean> refundStarPayment(long userId, String chargeId) {
-    return call(new RefundStarPayment(userId, chargeId));
+    return call("refundStarPayment", new RefundStarPayment(userId, chargeId));
   }
 
   @Override
   public CompletionStage<Boolean> cancelStarSubscription(long userId, String chargeId) {
-    return call(new EditUserStarSubscription(userId, chargeId, true));
+    return call("editUserStarSubscription", new EditUserStarSubscription(userId, chargeId, true));
   }
 
   @Override
   public CompletionStage<byte[]> download(String fileId, long maxBytes) {
-    return call(new GetFile(fileId))
+    return call("getFile", new GetFile(fileId))
         .thenCompose(
             file -> {
               if (file.getFileSize() != null && file.getFileSize() > maxBytes) {
@@ -295,9 +298,9 @@ public final class BotApiClient implements TelegramGateway {
    */
   private CompletionStage<byte[]> fetchNow(String filePath, long maxBytes) {
     HttpRequest request = HttpRequest.GET(filePathPrefix + filePath);
-    var connection = Http.get(system).connectionTo(fileHost).toPort(filePort);
+    var connection = Http.get(system).connectionTo(apiHost).toPort(apiPort);
     return Source.single(request)
-        .via(fileHttps ? connection.https() : connection.http())
+        .via(https ? connection.https() : connection.http())
         .via(downloadsOpen.flow())
         .runWith(Sink.head(), system)
         .thenComposeAsync(
@@ -346,29 +349,30 @@ public final class BotApiClient implements TelegramGateway {
             .limit(settings.pollLimit())
             .timeout((int) settings.pollTimeout().toSeconds())
             .build();
-    return call(get, () -> json(get), this::longPoll).thenApply(List::copyOf);
+    return call("getUpdates", get, () -> json(get), this::longPoll).thenApply(List::copyOf);
   }
 
   /** Removes any webhook so that getUpdates works; pending updates are kept. */
   public CompletionStage<Boolean> deleteWebhook() {
-    return call(DeleteWebhook.builder().dropPendingUpdates(false).build());
+    return call("deleteWebhook", DeleteWebhook.builder().dropPendingUpdates(false).build());
   }
 
   /** Registers {@code url} as the webhook, with the secret Telegram will send back. */
   public CompletionStage<Boolean> setWebhook(String url, String secret) {
     SetWebhook set = SetWebhook.builder().url(url).secretToken(secret).build();
-    return call(set, () -> json(set));
+    return call("setWebhook", set, () -> json(set));
   }
 
   /** Registers the bot's commands for Telegram's command menu, for one language or all (null). */
   public CompletionStage<Boolean> setMyCommands(List<BotCommand> commands, String languageCode) {
-    return call(SetMyCommands.builder().commands(commands).languageCode(languageCode).build());
+    return call("setMyCommands",
+        SetMyCommands.builder().commands(commands).languageCode(languageCode).build());
   }
 
   /**
-   * Closes the queue (calls made from now on fail as "the node is stopping"), completes once the
-   * calls in flight are answered (at most {@link #STOP_WAIT}), and cuts a long poll still open. Run it before the connection
-   * pools shut down, so that none has a request left to drop.
+   * Closes the queue (calls made from now on fail as "the node is stopping"), cuts a long poll
+   * still open, and completes once the calls in flight are answered (at most {@link #STOP_WAIT}).
+   * Run it before the connection pools shut down, so that none has a request left to drop.
    */
   public CompletionStage<Done> stop() {
     calls.complete();
@@ -408,22 +412,22 @@ public final class BotApiClient implements TelegramGateway {
     CompletionStage<String> send(HttpRequest request);
   }
 
-  private <T extends Serializable> CompletionStage<T> call(BotApiMethod<T> method) {
-    return call(method, () -> json(method));
+  /** {@code name}: the method as metrics and logs spell it (telegrambots lower-cases some). */
+  private <T extends Serializable> CompletionStage<T> call(String name, BotApiMethod<T> method) {
+    return call(name, method, () -> json(method));
   }
 
   private <T extends Serializable> CompletionStage<T> call(
-      PartialBotApiMethod<T> method, Body body) {
-    return call(method, body, this::pooled);
+      String name, PartialBotApiMethod<T> method, Body body) {
+    return call(name, method, body, this::pooled);
   }
 
   private <T extends Serializable> CompletionStage<T> call(
-      PartialBotApiMethod<T> method, Body body, Transport transport) {
-    String name = method.getMethod();
+      String name, PartialBotApiMethod<T> method, Body body, Transport transport) {
     HttpRequest request;
     try {
       method.validate();
-      request = HttpRequest.POST(apiPathPrefix + name).withEntity(body.entity());
+      request = HttpRequest.POST(apiPathPrefix + method.getMethod()).withEntity(body.entity());
     } catch (TelegramApiException e) {
       return CompletableFuture.failedFuture(counted(name, toFailure(e)));
     }
@@ -445,7 +449,8 @@ public final class BotApiClient implements TelegramGateway {
 
   private static RequestEntity json(PartialBotApiMethod<?> method) throws TelegramApiException {
     try {
-      return HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.MAPPER.writeValueAsBytes(method));
+      return HttpEntities.create(
+          ContentTypes.APPLICATION_JSON, Json.MAPPER.writeValueAsBytes(method));
     } catch (JsonProcessingException e) {
       throw new TelegramApiException("Unable to serialize " + method.getMethod(), e);
     }
@@ -494,11 +499,11 @@ public final class BotApiClient implements TelegramGateway {
 
   private CompletionStage<String> longPoll(HttpRequest request) {
     Pending pending = new Pending(settings.pollTimeout().plus(settings.clientReadTimeout()));
-    var connection = Http.get(system).connectionTo(fileHost).toPort(filePort)
+    var connection = Http.get(system).connectionTo(apiHost).toPort(apiPort)
         .withClientConnectionSettings(longPollConnection);
     pending.start();
     Source.single(request)
-        .via(fileHttps ? connection.https() : connection.http())
+        .via(https ? connection.https() : connection.http())
         .via(longPollsOpen.flow())
         .runWith(Sink.head(), system)
         .whenComplete((response, error) ->

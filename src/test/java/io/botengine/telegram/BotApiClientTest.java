@@ -166,7 +166,8 @@ class BotApiClientTest {
     CompletionStage<List<Update>> poll = stopping.getUpdates(lastUpdate + 1);
     int before = rawLog.list.size();
 
-    await(stopping.stop().thenCompose(done -> Http.get(node.system()).shutdownAllConnectionPools()));
+    await(stopping.stop()
+        .thenCompose(done -> Http.get(node.system()).shutdownAllConnectionPools()));
     node.shutdownTestKit();
 
     assertTrue(await(inFlight) > 0);
