@@ -48,6 +48,7 @@ public record EngineSettings(
       Duration pollMaxBackoff,
       long maxFileSize,
       int clientMaxRequests,
+      int clientMaxQueued,
       Duration clientConnectTimeout,
       Duration clientReadTimeout) {
     public boolean sandbox() {
@@ -253,6 +254,7 @@ public record EngineSettings(
             r.positiveDuration("bot.telegram.polling.max-backoff"),
             r.longIn("bot.telegram.max-file-size", 1, 20L * 1024 * 1024),
             r.intIn("bot.telegram.client.max-requests", 1, 100_000),
+            r.intIn("bot.telegram.client.max-queued", 1, 1_000_000),
             r.positiveDuration("bot.telegram.client.connect-timeout"),
             r.positiveDuration("bot.telegram.client.read-timeout"));
     if (telegram.clientReadTimeout().compareTo(telegram.pollTimeout()) <= 0) {

@@ -55,8 +55,7 @@ final class Guardian {
           joinCluster(ctx.getSystem(), settings.cluster());
           BotApiClient telegram = new BotApiClient(ctx.getSystem(), settings.telegram(),
               settings.delivery().paidBroadcast());
-          shutDownClientPoolsOnStop(ctx.getSystem());
-          ctx.getSystem().getWhenTerminated().thenRun(telegram::close);
+          shutDownClientPoolsOnStop(ctx.getSystem(), telegram);
           JobLauncher launcher = jobs.create(ctx.getSystem(), waker(ctx.getSystem()));
           UserEntity.init(
               ctx.getSystem(),
@@ -104,13 +103,19 @@ final class Guardian {
         : List.of("job-registry");
   }
 
-  /** Client pools end before the system does, instead of failing "unexpectedly" under it. */
-  private static void shutDownClientPoolsOnStop(ActorSystem<?> system) {
+  /**
+   * Client pools end before the system does, instead of failing "unexpectedly" under it; and only
+   * once the Bot API calls in flight are answered: entities keep sending until sharding has
+   * stopped them, and a request the pool drops is logged with its URI, the token in it.
+   */
+  private static void shutDownClientPoolsOnStop(ActorSystem<?> system, BotApiClient telegram) {
     akka.actor.CoordinatedShutdown.get(system.classicSystem())
         .addTask(
-            akka.actor.CoordinatedShutdown.PhaseServiceStop(),
+            akka.actor.CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
             "http-client-pools",
-            () -> Http.get(system).shutdownAllConnectionPools().thenApply(done -> Done.getInstance()));
+            () -> telegram.stop()
+                .thenCompose(done -> Http.get(system).shutdownAllConnectionPools())
+                .thenApply(done -> Done.getInstance()));
   }
 
   private static ChatOutbox.Deps outboxDeps(

@@ -1,34 +1,55 @@
 package io.botengine.telegram;
 
 import akka.Done;
+import akka.actor.Cancellable;
 import akka.actor.CoordinatedShutdown;
+import akka.actor.Scheduler;
 import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.ConnectHttp;
 import akka.http.javadsl.Http;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpEntity;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.Multipart;
+import akka.http.javadsl.model.Multiparts;
+import akka.http.javadsl.model.RequestEntity;
+import akka.http.javadsl.model.ResponseEntity;
+import akka.http.javadsl.settings.ClientConnectionSettings;
+import akka.http.javadsl.settings.ConnectionPoolSettings;
+import akka.japi.Pair;
+import akka.stream.BoundedSourceQueue;
 import akka.stream.KillSwitches;
+import akka.stream.QueueOfferResult;
 import akka.stream.SharedKillSwitch;
+import akka.stream.SystemMaterializer;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.util.ByteString;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.botengine.BoundedCalls;
 import io.botengine.EngineSettings;
-import io.botengine.Metrics;
 import io.botengine.Failures;
+import io.botengine.Json;
+import io.botengine.Metrics;
 import java.io.ByteArrayInputStream;
+import java.io.Serializable;
 import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import okhttp3.ConnectionPool;
-import okhttp3.Dispatcher;
-import okhttp3.OkHttpClient;
-import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
-import org.telegram.telegrambots.meta.TelegramUrl;
 import org.telegram.telegrambots.meta.api.methods.AnswerPreCheckoutQuery;
 import org.telegram.telegrambots.meta.api.methods.GetFile;
+import org.telegram.telegrambots.meta.api.methods.botapimethods.BotApiMethod;
+import org.telegram.telegrambots.meta.api.methods.botapimethods.PartialBotApiMethod;
 import org.telegram.telegrambots.meta.api.methods.invoices.CreateInvoiceLink;
 import org.telegram.telegrambots.meta.api.methods.invoices.SendInvoice;
 import org.telegram.telegrambots.meta.api.methods.payments.RefundStarPayment;
@@ -53,12 +74,19 @@ import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKe
 import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardRow;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
+import scala.concurrent.duration.FiniteDuration;
+import scala.util.Try;
 
 /**
- * The Bot API through telegrambots' OkHttp client, pointed at {@code TELEGRAM_API_URL}. Every call
- * is asynchronous; failures surface as {@link TelegramGateway.Failure}. File downloads go through
- * Akka HTTP so that their size is capped while streaming; those in flight are cut when the node
- * stops. The token never appears in logs.
+ * The Bot API over Akka HTTP, pointed at {@code TELEGRAM_API_URL}; telegrambots' method classes
+ * describe the calls and parse the answers. Calls wait in a bounded queue (max-queued) for one
+ * host connection pool (max-requests connections); a call that finds the queue full fails at once
+ * as a network failure, so the outbox retries it. A long poll gets a connection of its own, as
+ * does each file download, whose size is capped while streaming. Downloads are cut when the node
+ * starts stopping; {@link #stop()} closes the queue, awaits the calls in flight and cuts the long
+ * poll, so that the pools shut down with no request to drop (Akka HTTP's warning would name the
+ * URL, and so the token). Every call is asynchronous; failures surface as {@link
+ * TelegramGateway.Failure}. The token never appears in logs.
  */
 public final class BotApiClient implements TelegramGateway {
   /** Telegram Stars, the currency of digital goods. */
@@ -70,17 +98,27 @@ public final class BotApiClient implements TelegramGateway {
   /** Files downloaded at once, each on a connection of its own; more wait their turn. */
   private static final int DOWNLOAD_CONNECTIONS = 32;
 
+  /**
+   * How long a stop waits for the calls in flight: the pools shut down after it, within the same
+   * shutdown phase (5 s by default).
+   */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(3);
+
   private final ActorSystem<?> system;
+  private final Scheduler scheduler;
   private final Metrics metrics;
-  private final OkHttpTelegramClient client;
-  private final OkHttpClient http;
   private final EngineSettings.Telegram settings;
   private final Boolean paidBroadcast;
-  private final String fileHost;
-  private final int filePort;
-  private final boolean fileHttps;
+  private final String apiPathPrefix;
+  private final BoundedSourceQueue<Pair<HttpRequest, Pending>> calls;
+  private final CompletionStage<Done> callsDone;
+  private final ClientConnectionSettings longPollConnection;
+  private final String apiHost;
+  private final int apiPort;
+  private final boolean https;
   private final String filePathPrefix;
   private final SharedKillSwitch downloadsOpen = KillSwitches.shared("file-downloads");
+  private final SharedKillSwitch longPollsOpen = KillSwitches.shared("long-polls");
   private final BoundedCalls downloads = new BoundedCalls(DOWNLOAD_CONNECTIONS);
 
   public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings) {
@@ -94,28 +132,45 @@ public final class BotApiClient implements TelegramGateway {
   public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings,
       boolean paidBroadcast) {
     this.system = system;
+    this.scheduler = system.classicSystem().scheduler();
     this.paidBroadcast = paidBroadcast ? Boolean.TRUE : null;
     this.metrics = Metrics.get(system);
     this.settings = settings;
-    Dispatcher dispatcher = new Dispatcher();
-    dispatcher.setMaxRequests(settings.clientMaxRequests());
-    dispatcher.setMaxRequestsPerHost(settings.clientMaxRequests());
-    this.http =
-        new OkHttpClient.Builder()
-            .dispatcher(dispatcher)
-            .connectionPool(new ConnectionPool(settings.clientMaxRequests(), 5, TimeUnit.MINUTES))
-            .connectTimeout(settings.clientConnectTimeout())
-            .readTimeout(settings.clientReadTimeout())
-            .writeTimeout(settings.clientReadTimeout())
-            .build();
     URI base = URI.create(settings.apiUrl());
     int port = base.getPort() != -1 ? base.getPort() : "https".equals(base.getScheme()) ? 443 : 80;
-    TelegramUrl url = new TelegramUrl(base.getScheme(), base.getHost(), port, false);
-    this.client = new OkHttpTelegramClient(http, settings.token(), url);
+    this.apiPathPrefix = "/bot" + settings.token() + "/";
     this.filePathPrefix = "/file/bot" + settings.token() + "/";
-    this.fileHost = base.getHost();
-    this.filePort = port;
-    this.fileHttps = "https".equals(base.getScheme());
+    this.apiHost = base.getHost();
+    this.apiPort = port;
+    this.https = "https".equals(base.getScheme());
+    ClientConnectionSettings connection =
+        ClientConnectionSettings.create(system.classicSystem())
+            .withConnectingTimeout(finite(settings.clientConnectTimeout()))
+            .withIdleTimeout(finite(settings.clientReadTimeout()));
+    this.longPollConnection =
+        connection.withIdleTimeout(
+            finite(settings.pollTimeout().plus(settings.clientReadTimeout())));
+    ConnectionPoolSettings pool =
+        ConnectionPoolSettings.create(system.classicSystem())
+            .withMaxConnections(settings.clientMaxRequests())
+            .withMaxOpenRequests(powerOfTwoAtLeast(settings.clientMaxRequests()))
+            .withMaxConnectionBackoff(finite(settings.clientConnectTimeout()))
+            .withConnectionSettings(connection);
+    ConnectHttp to =
+        https ? ConnectHttp.toHostHttps(apiHost, port) : ConnectHttp.toHost(apiHost, port);
+    Flow<Pair<HttpRequest, Pending>, Pair<Try<HttpResponse>, Pending>, ?> poolFlow =
+        https
+            ? Http.get(system).cachedHostConnectionPoolHttps(to, pool, system.classicSystem().log())
+            : Http.get(system).cachedHostConnectionPool(to, pool, system.classicSystem().log());
+    Pair<BoundedSourceQueue<Pair<HttpRequest, Pending>>, CompletionStage<Done>> stream =
+        Source.<Pair<HttpRequest, Pending>>queue(settings.clientMaxQueued())
+            .map(this::started)
+            .via(poolFlow)
+            .toMat(Sink.foreach(answered -> answer(answered.first(), answered.second())),
+                Keep.both())
+            .run(system);
+    this.calls = stream.first();
+    this.callsDone = stream.second();
     // A download in flight when the node stops is cut here, while the system still logs. Left to
     // Akka HTTP's pool, it would hold the shutdown and then be "dropped" in a warning printed past
     // logback with the file URL, and so the token, in it.
@@ -133,8 +188,7 @@ public final class BotApiClient implements TelegramGateway {
       SendMessage send =
           SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode())
               .allowPaidBroadcast(paidBroadcast).build();
-      return call("sendMessage",
-          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendMessage", send).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Document doc) {
       SendDocument send =
@@ -144,8 +198,8 @@ public final class BotApiClient implements TelegramGateway {
               .caption(doc.caption())
               .allowPaidBroadcast(paidBroadcast)
               .build();
-      return call("sendDocument",
-          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendDocument", send, () -> document(send, doc))
+          .thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.Draft draft) {
       SendMessageDraft send = SendMessageDraft.builder()
@@ -153,7 +207,7 @@ public final class BotApiClient implements TelegramGateway {
           .draftId(draft.draftId())
           .text(draft.text())
           .build();
-      return call("sendMessageDraft", () -> client.executeAsync(send)).thenApply(r -> 0L);
+      return call("sendMessageDraft", send).thenApply(r -> 0L);
     }
     if (message instanceof Outgoing.Edit edit) {
       EditMessageText send =
@@ -163,13 +217,11 @@ public final class BotApiClient implements TelegramGateway {
               .text(edit.text())
               .parseMode(edit.parseMode())
               .build();
-      return call("editMessageText",
-          () -> client.executeAsync(send)).thenApply(r -> edit.messageId());
+      return call("editMessageText", send).thenApply(r -> edit.messageId());
     }
     if (message instanceof Outgoing.Delete delete) {
       DeleteMessage send = new DeleteMessage(Long.toString(chatId), (int) delete.messageId());
-      return call("deleteMessage",
-          () -> client.executeAsync(send)).thenApply(r -> delete.messageId());
+      return call("deleteMessage", send).thenApply(r -> delete.messageId());
     }
     if (message instanceof Outgoing.Invoice invoice) {
       SendInvoice send = SendInvoice.builder()
@@ -180,8 +232,7 @@ public final class BotApiClient implements TelegramGateway {
           .currency(STARS)
           .price(new LabeledPrice(invoice.title(), (int) invoice.stars()))
           .build();
-      return call("sendInvoice",
-          () -> client.executeAsync(send)).thenApply(m -> m.getMessageId().longValue());
+      return call("sendInvoice", send).thenApply(m -> m.getMessageId().longValue());
     }
     if (message instanceof Outgoing.SubscriptionOffer offer) {
       CreateInvoiceLink link = CreateInvoiceLink.builder()
@@ -192,19 +243,19 @@ public final class BotApiClient implements TelegramGateway {
           .price(new LabeledPrice(offer.title(), (int) offer.stars()))
           .subscriptionPeriod(SUBSCRIPTION_PERIOD_SECONDS)
           .build();
-      return call("createInvoiceLink", () -> client.executeAsync(link)).thenCompose(url -> {
+      return call("createInvoiceLink", link).thenCompose(url -> {
         SendMessage send = SendMessage.builder()
             .chatId(chatId)
             .text(offer.text())
             .replyMarkup(new InlineKeyboardMarkup(List.of(new InlineKeyboardRow(
                 InlineKeyboardButton.builder().text(offer.button()).url(url).build()))))
             .build();
-        return call("sendMessage", () -> client.executeAsync(send));
+        return call("sendMessage", send);
       }).thenApply(m -> m.getMessageId().longValue());
     }
     SendChatAction typing =
         SendChatAction.builder().chatId(chatId).action(ActionType.TYPING.toString()).build();
-    return call("sendChatAction", () -> client.executeAsync(typing)).thenApply(r -> 0L);
+    return call("sendChatAction", typing).thenApply(r -> 0L);
   }
 
   @Override
@@ -212,24 +263,22 @@ public final class BotApiClient implements TelegramGateway {
     AnswerPreCheckoutQuery answer = errorMessage == null
         ? new AnswerPreCheckoutQuery(queryId, true)
         : new AnswerPreCheckoutQuery(queryId, false, errorMessage);
-    return call("answerPreCheckoutQuery", () -> client.executeAsync(answer));
+    return call("answerPreCheckoutQuery", answer);
   }
 
   @Override
   public CompletionStage<Boolean> refundStarPayment(long userId, String chargeId) {
-    return call("refundStarPayment",
-        () -> client.executeAsync(new RefundStarPayment(userId, chargeId)));
+    return call("refundStarPayment", new RefundStarPayment(userId, chargeId));
   }
 
   @Override
   public CompletionStage<Boolean> cancelStarSubscription(long userId, String chargeId) {
-    return call("editUserStarSubscription",
-        () -> client.executeAsync(new EditUserStarSubscription(userId, chargeId, true)));
+    return call("editUserStarSubscription", new EditUserStarSubscription(userId, chargeId, true));
   }
 
   @Override
   public CompletionStage<byte[]> download(String fileId, long maxBytes) {
-    return call("getFile", () -> client.executeAsync(new GetFile(fileId)))
+    return call("getFile", new GetFile(fileId))
         .thenCompose(
             file -> {
               if (file.getFileSize() != null && file.getFileSize() > maxBytes) {
@@ -249,9 +298,9 @@ public final class BotApiClient implements TelegramGateway {
    */
   private CompletionStage<byte[]> fetchNow(String filePath, long maxBytes) {
     HttpRequest request = HttpRequest.GET(filePathPrefix + filePath);
-    var connection = Http.get(system).connectionTo(fileHost).toPort(filePort);
+    var connection = Http.get(system).connectionTo(apiHost).toPort(apiPort);
     return Source.single(request)
-        .via(fileHttps ? connection.https() : connection.http())
+        .via(https ? connection.https() : connection.http())
         .via(downloadsOpen.flow())
         .runWith(Sink.head(), system)
         .thenComposeAsync(
@@ -289,7 +338,10 @@ public final class BotApiClient implements TelegramGateway {
             system.executionContext());
   }
 
-  /** Long-polls for updates after {@code offset}. */
+  /**
+   * Long-polls for updates after {@code offset}, on a connection of its own: its answer may take
+   * the poll timeout, and then the read timeout on top of it.
+   */
   public CompletionStage<List<Update>> getUpdates(long offset) {
     GetUpdates get =
         GetUpdates.builder()
@@ -297,52 +349,190 @@ public final class BotApiClient implements TelegramGateway {
             .limit(settings.pollLimit())
             .timeout((int) settings.pollTimeout().toSeconds())
             .build();
-    return this.<java.util.ArrayList<Update>>call("getUpdates", () -> client.executeAsync(get))
-        .thenApply(List::copyOf);
+    return call("getUpdates", get, () -> json(get), this::longPoll).thenApply(List::copyOf);
   }
 
   /** Removes any webhook so that getUpdates works; pending updates are kept. */
   public CompletionStage<Boolean> deleteWebhook() {
-    return call("deleteWebhook",
-        () -> client.executeAsync(DeleteWebhook.builder().dropPendingUpdates(false).build()));
+    return call("deleteWebhook", DeleteWebhook.builder().dropPendingUpdates(false).build());
   }
 
   /** Registers {@code url} as the webhook, with the secret Telegram will send back. */
   public CompletionStage<Boolean> setWebhook(String url, String secret) {
-    return call("setWebhook",
-        () -> client.executeAsync(SetWebhook.builder().url(url).secretToken(secret).build()));
+    SetWebhook set = SetWebhook.builder().url(url).secretToken(secret).build();
+    return call("setWebhook", set, () -> json(set));
   }
 
   /** Registers the bot's commands for Telegram's command menu, for one language or all (null). */
   public CompletionStage<Boolean> setMyCommands(List<BotCommand> commands, String languageCode) {
-    return call("setMyCommands", () -> client.executeAsync(
-        SetMyCommands.builder().commands(commands).languageCode(languageCode).build()));
+    return call("setMyCommands",
+        SetMyCommands.builder().commands(commands).languageCode(languageCode).build());
   }
 
-  /** Frees OkHttp's threads and connections. */
-  public void close() {
-    http.dispatcher().executorService().shutdown();
-    http.connectionPool().evictAll();
+  /**
+   * Closes the queue (calls made from now on fail as "the node is stopping"), cuts a long poll
+   * still open, and completes once the calls in flight are answered (at most {@link #STOP_WAIT}).
+   * Run it before the connection pools shut down, so that none has a request left to drop.
+   */
+  public CompletionStage<Done> stop() {
+    calls.complete();
+    longPollsOpen.abort(new Failure(0, "the node is stopping", null));
+    CompletableFuture<Done> stopped = new CompletableFuture<>();
+    callsDone.whenComplete((done, error) -> stopped.complete(Done.getInstance()));
+    scheduler.scheduleOnce(STOP_WAIT, () -> stopped.complete(Done.getInstance()),
+        system.executionContext());
+    return stopped;
   }
 
-  private interface Call<T> {
-    CompletableFuture<T> start() throws TelegramApiException;
-  }
+  /** A call waiting for its answer: the body, or a failure; it times out once it is sent. */
+  private final class Pending {
+    final CompletableFuture<String> body = new CompletableFuture<>();
+    final Duration timeout;
 
-  private <T> CompletionStage<T> call(String method, Call<T> call) {
-    CompletableFuture<T> started;
-    try {
-      started = call.start();
-    } catch (TelegramApiException e) {
-      return CompletableFuture.failedFuture(counted(method, toFailure(e)));
+    Pending(Duration timeout) {
+      this.timeout = timeout;
     }
-    return started.handle(
-        (value, error) -> {
+
+    void start() {
+      Cancellable timer = scheduler.scheduleOnce(timeout,
+          () -> body.completeExceptionally(
+              new Failure(0, "no answer within " + timeout.toMillis() + " ms", null)),
+          system.executionContext());
+      body.whenComplete((b, e) -> timer.cancel());
+    }
+  }
+
+  /** The entity of a call: its parameters as JSON, or as multipart/form-data for a file. */
+  private interface Body {
+    RequestEntity entity() throws TelegramApiException;
+  }
+
+  /** Sends a call through the pool and fails on time, or at once when the queue is full. */
+  private interface Transport {
+    CompletionStage<String> send(HttpRequest request);
+  }
+
+  /** {@code name}: the method as metrics and logs spell it (telegrambots lower-cases some). */
+  private <T extends Serializable> CompletionStage<T> call(String name, BotApiMethod<T> method) {
+    return call(name, method, () -> json(method));
+  }
+
+  private <T extends Serializable> CompletionStage<T> call(
+      String name, PartialBotApiMethod<T> method, Body body) {
+    return call(name, method, body, this::pooled);
+  }
+
+  private <T extends Serializable> CompletionStage<T> call(
+      String name, PartialBotApiMethod<T> method, Body body, Transport transport) {
+    HttpRequest request;
+    try {
+      method.validate();
+      request = HttpRequest.POST(apiPathPrefix + method.getMethod()).withEntity(body.entity());
+    } catch (TelegramApiException e) {
+      return CompletableFuture.failedFuture(counted(name, toFailure(e)));
+    }
+    return transport.send(request).handle(
+        (answer, error) -> {
           if (error != null) {
-            throw counted(method, toFailure(Failures.cause(error)));
+            throw counted(name, toFailure(Failures.cause(error)));
           }
-          metrics.telegramCall(method, "ok");
+          T value;
+          try {
+            value = method.deserializeResponse(answer);
+          } catch (TelegramApiRequestException e) {
+            throw counted(name, toFailure(e));
+          }
+          metrics.telegramCall(name, "ok");
           return value;
+        });
+  }
+
+  private static RequestEntity json(PartialBotApiMethod<?> method) throws TelegramApiException {
+    try {
+      return HttpEntities.create(
+          ContentTypes.APPLICATION_JSON, Json.MAPPER.writeValueAsBytes(method));
+    } catch (JsonProcessingException e) {
+      throw new TelegramApiException("Unable to serialize " + method.getMethod(), e);
+    }
+  }
+
+  /** As Telegram takes a new file: its own part, named and typed, beside the other parameters. */
+  private static RequestEntity document(SendDocument send, Outgoing.Document doc) {
+    List<Multipart.FormData.BodyPart.Strict> parts = new ArrayList<>();
+    parts.add(field(SendDocument.CHAT_ID_FIELD, send.getChatId()));
+    if (send.getCaption() != null) {
+      parts.add(field(SendDocument.CAPTION_FIELD, send.getCaption()));
+    }
+    if (send.getAllowPaidBroadcast() != null) {
+      parts.add(field(SendDocument.ALLOW_PAID_BROADCAST_FIELD,
+          send.getAllowPaidBroadcast().toString()));
+    }
+    parts.add(Multiparts.createFormDataBodyPartStrict(SendDocument.DOCUMENT_FIELD,
+        HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, doc.content()),
+        Map.of("filename", doc.fileName())));
+    return Multiparts.createFormDataFromParts(
+        parts.toArray(new Multipart.FormData.BodyPart.Strict[0])).toEntity();
+  }
+
+  private static Multipart.FormData.BodyPart.Strict field(String name, String value) {
+    return Multiparts.createFormDataBodyPartStrict(name, HttpEntities.create(value));
+  }
+
+  private CompletionStage<String> pooled(HttpRequest request) {
+    Pending pending = new Pending(settings.clientReadTimeout());
+    QueueOfferResult offered = calls.offer(Pair.create(request, pending));
+    if (!offered.isEnqueued()) {
+      pending.body.completeExceptionally(new Failure(0,
+          offered == QueueOfferResult.dropped()
+              ? "more than " + settings.clientMaxQueued() + " Bot API calls waiting"
+              : "the node is stopping",
+          null));
+    }
+    return pending.body;
+  }
+
+  /** A request leaves the queue for the pool: its answer is due within the read timeout. */
+  private Pair<HttpRequest, Pending> started(Pair<HttpRequest, Pending> call) {
+    call.second().start();
+    return call;
+  }
+
+  private CompletionStage<String> longPoll(HttpRequest request) {
+    Pending pending = new Pending(settings.pollTimeout().plus(settings.clientReadTimeout()));
+    var connection = Http.get(system).connectionTo(apiHost).toPort(apiPort)
+        .withClientConnectionSettings(longPollConnection);
+    pending.start();
+    Source.single(request)
+        .via(https ? connection.https() : connection.http())
+        .via(longPollsOpen.flow())
+        .runWith(Sink.head(), system)
+        .whenComplete((response, error) ->
+            answer(error == null ? Try.apply(() -> response) : new scala.util.Failure<>(error),
+                pending));
+    return pending.body;
+  }
+
+  /**
+   * Reads the whole answer, even of a call that has timed out, so that the pool never warns about
+   * an entity left unread (with the URI, and so the token, in the warning).
+   */
+  private void answer(Try<HttpResponse> response, Pending pending) {
+    if (response.isFailure()) {
+      pending.body.completeExceptionally(response.failed().get());
+      return;
+    }
+    ResponseEntity entity = response.get().entity();
+    if (entity instanceof HttpEntity.Strict strict) {
+      pending.body.complete(strict.getData().utf8String());
+      return;
+    }
+    entity.toStrict(pending.timeout.toMillis(), SystemMaterializer.get(system).materializer())
+        .whenComplete((strict, error) -> {
+          if (error != null) {
+            pending.body.completeExceptionally(error);
+          } else {
+            pending.body.complete(strict.getData().utf8String());
+          }
         });
   }
 
@@ -354,7 +544,7 @@ public final class BotApiClient implements TelegramGateway {
     return failure;
   }
 
-  private static Failure toFailure(Throwable error) {
+  private Failure toFailure(Throwable error) {
     if (error instanceof Failure f) {
       return f;
     }
@@ -362,7 +552,16 @@ public final class BotApiClient implements TelegramGateway {
       Integer retryAfter = e.getParameters() == null ? null : e.getParameters().getRetryAfter();
       return new Failure(e.getErrorCode(), e.getApiResponse(), retryAfter);
     }
-    return new Failure(0, error.getClass().getSimpleName() + ": " + error.getMessage(), null);
+    String reason = error.getClass().getSimpleName() + ": " + error.getMessage();
+    return new Failure(0, reason.replace(settings.token(), "<token>"), null);
   }
 
+  private static FiniteDuration finite(Duration duration) {
+    return FiniteDuration.create(duration.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Akka HTTP's max-open-requests must be a power of two. */
+  private static int powerOfTwoAtLeast(int n) {
+    return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
+  }
 }

@@ -87,7 +87,7 @@ class PollingIngressTest {
   private static EngineSettings.Telegram settings() {
     return new EngineSettings.Telegram("1:x", "http://127.0.0.1:1", EngineSettings.Mode.POLLING, "",
         "/telegram/webhook", "", Duration.ofSeconds(1), 100, Duration.ofMillis(20),
-        Duration.ofMillis(50), 1_048_576, 8, Duration.ofSeconds(1), Duration.ofSeconds(2));
+        Duration.ofMillis(50), 1_048_576, 8, 64, Duration.ofSeconds(1), Duration.ofSeconds(2));
   }
 
   @Test
