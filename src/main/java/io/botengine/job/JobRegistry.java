@@ -55,7 +55,13 @@ import java.util.concurrent.CompletionStage;
  * was replayed from the stash recursively until the stack overflowed.)
  */
 public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
-  private static final Duration AFTER_REMOVAL = Duration.ofSeconds(2);
+  /**
+   * How long after sharding's removal margin the registry wakes a removed node's users. The shard
+   * coordinator is a singleton on this same (oldest) node and starts the margin when it sees the
+   * same removal, so by then the shards are allocated again; a wake that still comes too early
+   * waits in its shard region until the region's next {@code retry-interval}.
+   */
+  private static final Duration AFTER_MARGIN = Duration.ofMillis(200);
   private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
   /** At most this many changes go in one event, so that an event stays a few dozen kilobytes. */
@@ -162,7 +168,7 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
   /** Starts the singleton (or its proxy) on this node and returns the proxy. */
   public static ActorRef<Command> init(
       ActorSystem<?> system, Waker waker, Duration wakeInterval, Duration removalMargin) {
-    Duration afterRemoval = removalMargin.plus(AFTER_REMOVAL);
+    Duration afterRemoval = removalMargin.plus(AFTER_MARGIN);
     return ClusterSingleton.get(system)
         .init(
             SingletonActor.of(

@@ -60,7 +60,16 @@ public final class ClusterHarness implements AutoCloseable {
   public final BotApiEmulator bot;
   public final RunnerEmulator runner;
   public final String jdbcUrl;
+  /** A crashed node is found unreachable in about 3 s and downed 2 s later (not production). */
+  private static final Map<String, Object> FAST_FAILOVER = Map.of(
+      "akka.cluster.failure-detector.heartbeat-interval", "500ms",
+      "akka.cluster.failure-detector.acceptable-heartbeat-pause", "3s",
+      "bot.cluster.sbr-stable-after", "2s",
+      "akka.cluster.gossip-interval", "200ms",
+      "akka.cluster.leader-actions-interval", "200ms");
+
   private final Map<String, Object> overrides;
+  private final boolean fastFailover;
   private final List<Engine> nodes = new ArrayList<>();
   private final List<Integer> httpPorts = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
@@ -70,6 +79,15 @@ public final class ClusterHarness implements AutoCloseable {
    * settings for every node. Skips (or fails in CI) when PostgreSQL is not reachable.
    */
   public ClusterHarness(Map<String, Object> overrides) {
+    this(overrides, true);
+  }
+
+  /**
+   * As {@link #ClusterHarness(Map)}; {@code fastFailover} false keeps the production failure
+   * detector, Split Brain Resolver and gossip settings, for tests of how long a failover takes.
+   */
+  public ClusterHarness(Map<String, Object> overrides, boolean fastFailover) {
+    this.fastFailover = fastFailover;
     this.jdbcUrl = Postgres.freshDatabase();
     this.overrides = Map.copyOf(overrides);
     emulators = ActorSystem.create(Behaviors.empty(), "emulators",
@@ -158,12 +176,9 @@ public final class ClusterHarness implements AutoCloseable {
     values.put("akka.cluster.run-coordinated-shutdown-when-down", "off");
     // terminate() is then a crash; a graceful stop runs coordinated shutdown itself (Engine.close).
     values.put("akka.coordinated-shutdown.run-by-actor-system-terminate", "off");
-    // A crashed node is found unreachable in about 3 s and downed 2 s later.
-    values.put("akka.cluster.failure-detector.heartbeat-interval", "500ms");
-    values.put("akka.cluster.failure-detector.acceptable-heartbeat-pause", "3s");
-    values.put("bot.cluster.sbr-stable-after", "2s");
-    values.put("akka.cluster.gossip-interval", "200ms");
-    values.put("akka.cluster.leader-actions-interval", "200ms");
+    if (fastFailover) {
+      values.putAll(FAST_FAILOVER);
+    }
     values.putAll(overrides);
     return ConfigFactory.load(
         ConfigFactory.parseMap(values)
@@ -217,6 +232,13 @@ public final class ClusterHarness implements AutoCloseable {
 
   /** The users whose actors live on this node right now. */
   public Set<Long> hostedUsers(int number) {
+    Set<Long> users = new TreeSet<>();
+    hostedShards(number).values().forEach(users::addAll);
+    return users;
+  }
+
+  /** The shards of the user entity this node hosts right now, with their users' ids. */
+  public Map<String, Set<Long>> hostedShards(int number) {
     ActorSystem<Void> system = node(number).system();
     ShardRegion.CurrentShardRegionState state =
         AskPattern.<akka.cluster.sharding.typed.ClusterShardingQuery,
@@ -227,9 +249,13 @@ public final class ClusterHarness implements AutoCloseable {
                 system.scheduler())
             .toCompletableFuture()
             .join();
-    Set<Long> users = new TreeSet<>();
-    state.getShards().forEach(s -> s.getEntityIds().forEach(id -> users.add(Long.parseLong(id))));
-    return users;
+    Map<String, Set<Long>> shards = new HashMap<>();
+    state.getShards().forEach(s -> {
+      Set<Long> users = new TreeSet<>();
+      s.getEntityIds().forEach(id -> users.add(Long.parseLong(id)));
+      shards.put(s.shardId(), users);
+    });
+    return shards;
   }
 
   /** Coordinated shutdown of one node: it hands its users over and leaves. Waits for it. */
