@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * What the emulators saw of a run, with {@link System#nanoTime()} stamps: when the Runner emulator
  * wrote frame {@code i} of a task, when the Bot API emulator received "Вывод i" for a chat, and for
  * each tracked user whether the prompt and the final "✅" came, and whether outputs came once each
- * and in order. Listener methods run on emulator threads; calls for one chat never overlap, as the
+ * and in order; for each user who sent a command ({@link #commandSent}), when its first reply came. Listener methods run on emulator threads; calls for one chat never overlap, as the
  * engine sends one call at a time per chat.
  */
 final class Recorder {
