@@ -35,7 +35,9 @@ import java.util.stream.Collectors;
  * runs each scenario against a fresh engine in a child JVM ({@link EngineNode}) on its own H2
  * journal: simulated users send /cv and a TXT file, the Runner emulator streams each job's outputs
  * ("Вывод 1".."Вывод M"), and the emulators record when each frame left and each output arrived.
- * Prints one Markdown table. Arguments: scenario names ({@code limit a a-paced b c d}; default all)
+ * Scenario e measures instead how fast users' commands are answered while jobs stream under the
+ * bot-wide limit. Prints one Markdown table. Arguments: scenario names
+ * ({@code limit a a-paced b c d e}; default all)
  * and {@code key=value} settings (see {@link #DEFAULTS}); {@code quick} picks tiny sizes.
  * Progress goes to stderr, the table to stdout; engine logs to {@code out}/&lt;scenario&gt;.log.
  */
@@ -63,6 +65,15 @@ public final class Benchmark {
     DEFAULTS.put("d.rate", "30");
     DEFAULTS.put("d.chat-rate", "0");
     DEFAULTS.put("d.chat-burst", "3");
+    DEFAULTS.put("e.users", "1000");
+    DEFAULTS.put("e.outputs", "1000");
+    DEFAULTS.put("e.pacing", "1s");
+    DEFAULTS.put("e.rate", "30");
+    DEFAULTS.put("e.chat-rate", "1");
+    DEFAULTS.put("e.chat-burst", "3");
+    DEFAULTS.put("e.commands", "300");
+    DEFAULTS.put("e.command-every", "200ms");
+    DEFAULTS.put("e.command", "/balance");
     DEFAULTS.put("warmup.users", "1000");
     DEFAULTS.put("warmup.outputs", "50");
     DEFAULTS.put("limit.levels", "4,16,64,256");
@@ -85,6 +96,11 @@ public final class Benchmark {
           Map.entry("b.hold", "2s"),
           Map.entry("c.outputs", "200"),
           Map.entry("d.outputs", "60"),
+          Map.entry("e.users", "20"),
+          Map.entry("e.outputs", "200"),
+          Map.entry("e.pacing", "200ms"),
+          Map.entry("e.commands", "10"),
+          Map.entry("e.command-every", "100ms"),
           Map.entry("warmup.users", "5"),
           Map.entry("warmup.outputs", "10"),
           Map.entry("limit.levels", "4"),
@@ -92,7 +108,7 @@ public final class Benchmark {
           Map.entry("heap", "1g"),
           Map.entry("timeout", "3m"));
 
-  static final List<String> SCENARIOS = List.of("limit", "a", "a-paced", "b", "c", "d");
+  static final List<String> SCENARIOS = List.of("limit", "a", "a-paced", "b", "c", "d", "e");
 
   /** One row of the table. */
   record Row(
@@ -229,6 +245,7 @@ public final class Benchmark {
       }
       case "d" -> rows.add(engineRun("d", 1, count("d.outputs"), Duration.ZERO,
           Double.parseDouble(settings.get("d.rate")), false, null));
+      case "e" -> rows.add(commandRun());
       default -> throw new IllegalArgumentException(scenario);
     }
   }
@@ -279,30 +296,9 @@ public final class Benchmark {
     BotApiEmulator bot = BotApiEmulator.start(system, "127.0.0.1", 0, TOKEN);
     RunnerEmulator runner = RunnerEmulator.start(system, "127.0.0.1", 0, RUNNER_KEY);
     String file = name.replaceAll("[^A-Za-z0-9-]+", "-");
-    Path dir = out.resolve(file + "-" + System.currentTimeMillis());
-    Map<String, String> engineSettings = new LinkedHashMap<>();
-    engineSettings.put("bot.telegram.token", TOKEN);
-    engineSettings.put("bot.telegram.api-url", bot.baseUrl());
-    engineSettings.put("bot.runner.url", runner.baseUrl());
-    engineSettings.put("bot.runner.api-key", RUNNER_KEY);
-    engineSettings.put("bot.http.host", "127.0.0.1");
-    engineSettings.put("bot.http.port", "0");
-    engineSettings.put("bot.cluster.port", "0");
-    engineSettings.put("bot.persistence.jdbc-url",
-        "jdbc:h2:file:" + dir.resolve("journal"));
-    engineSettings.put("bot.telegram.delivery.global-rate", Double.toString(globalRate));
     boolean limited = globalRate > 0;
-    engineSettings.put("bot.telegram.delivery.chat-rate",
-        limited ? settings.get("d.chat-rate") : "0");
-    engineSettings.put("bot.telegram.delivery.chat-burst",
-        limited ? settings.get("d.chat-burst") : "3");
-    engineSettings.put("akka.coordinated-shutdown.exit-jvm", "off");
-    List<String> jvm =
-        settings.get("jvm").isBlank() ? List.of() : List.of(settings.get("jvm").split(" +"));
-    Path log = out.resolve(file + ".log");
-    EngineProcess engine = EngineProcess.start(engineSettings, settings.get("heap"), jvm, log);
-    this.engine = engine;
-    this.engineLog = log;
+    EngineProcess engine = startEngine(file, bot, runner, globalRate,
+        limited ? settings.get("d.chat-rate") : "0", limited ? settings.get("d.chat-burst") : "3");
     StreamSampler streams = new StreamSampler(runner);
     try {
       if (warmup) {
@@ -378,6 +374,7 @@ public final class Benchmark {
             100 * driverCpu / all, Math.max(0, 100 * (busy - engineCpu - driverCpu) / all),
             100 * (all - busy) / all));
       }
+      runNotes.add(rssNote(name, after));
       if (faults.example() != null) {
         runNotes.add(name + ": unfinished: " + faults.example());
       }
@@ -419,6 +416,177 @@ public final class Benchmark {
       runner.close();
       bot.close();
     }
+  }
+
+  /**
+   * Scenario e: {@code e.users} jobs stream {@code e.outputs} outputs each under the bot-wide and
+   * per-chat limits; once every job has delivered its first output, {@code e.commands} other users
+   * send {@code e.command}, one every {@code e.command-every}, and each reply is timed from the
+   * command's injection until it reaches the Bot API emulator. The jobs are not awaited: the engine
+   * is stopped once every command was answered.
+   */
+  private Row commandRun() {
+    Duration timeout = duration("timeout");
+    int users = users("e.users");
+    int outputs = count("e.outputs");
+    int commands = Integer.parseInt(settings.get("e.commands"));
+    Duration every = duration("e.command-every");
+    String command = settings.get("e.command");
+    double globalRate = Double.parseDouble(settings.get("e.rate"));
+    BotApiEmulator bot = BotApiEmulator.start(system, "127.0.0.1", 0, TOKEN);
+    RunnerEmulator runner = RunnerEmulator.start(system, "127.0.0.1", 0, RUNNER_KEY);
+    // Telegram's own answer to more than the limit within one second: the 429s drawn are counted.
+    bot.strictRate((int) Math.round(globalRate));
+    EngineProcess engine = startEngine("e", bot, runner, globalRate, settings.get("e.chat-rate"),
+        settings.get("e.chat-burst"));
+    StreamSampler streams = new StreamSampler(runner);
+    try {
+      Recorder rec = new Recorder(outputs);
+      bot.onSent(rec::onSent);
+      runner.onFrameWritten(rec::onFrameWritten);
+      List<Long> ids = newUsers(users);
+      List<Long> askers = newUsers(commands);
+      EngineProcess.Stats before = engine.afterGc();
+      engine.resetPeak();
+      streams.start();
+      progress.printf(Locale.ROOT, "e: %d users x %d outputs, frames %s apart, global rate %s/s,"
+              + " per chat %s/s; then %d x %s every %s%n", users, outputs,
+          human(duration("e.pacing")), fmt(globalRate), settings.get("e.chat-rate"), commands,
+          command, human(every));
+      long start = System.nanoTime();
+      RunnerScenario scenario = RunnerScenario.manyOutputs(outputs, duration("e.pacing"));
+      for (long user : ids) {
+        rec.track(user);
+        runner.scenarioFor(user, scenario);
+      }
+      for (long user : ids) {
+        bot.sendText(user, "/cv", "ru");
+      }
+      await("prompts", () -> rec.prompted.get() >= users, timeout,
+          () -> rec.prompted.get() + " of " + users + " prompted");
+      long t0 = System.nanoTime();
+      for (long user : ids) {
+        bot.sendDocument(user, "cv.txt", "text/plain", CV);
+      }
+      await("all streams open", () -> streams.current() >= users, timeout,
+          () -> streams.current() + " of " + users + " streams open");
+      long open = System.nanoTime();
+      await("every job's first output", () -> rec.firstOutputs.get() >= users, timeout,
+          () -> rec.firstOutputs.get() + " of " + users + " jobs delivered a first output");
+      long streaming = System.nanoTime();
+      progress.printf(Locale.ROOT, "e: all %d streams open %.1f s after the first file, every job"
+          + " delivered an output after %.1f s; commands start%n", users, (open - t0) / 1e9,
+          (streaming - t0) / 1e9);
+      int refusalsBefore = bot.rateRefusals();
+      long outputsBefore = rec.delivered.get();
+      long callsBefore = rec.calls.get();
+      streams.resetMin();
+      long next = System.nanoTime();
+      for (long user : askers) {
+        sleep(Duration.ofNanos(Math.max(0, next - System.nanoTime())));
+        rec.commandSent(user);
+        bot.sendText(user, command, "ru");
+        next += every.toNanos();
+      }
+      long lastCommand = System.nanoTime();
+      // Each command is answered within a minute or counted as unanswered.
+      long deadline = lastCommand + Duration.ofSeconds(60).toNanos();
+      while (rec.commandsAnswered()[1] < commands && System.nanoTime() < deadline) {
+        sleep(Duration.ofMillis(20));
+      }
+      long end = System.nanoTime();
+      double window = (end - streaming) / 1e9;
+      long windowOutputs = rec.delivered.get() - outputsBefore;
+      long windowCalls = rec.calls.get() - callsBefore;
+      int windowRefusals = bot.rateRefusals() - refusalsBefore;
+      int leastStreams = streams.min();
+      EngineProcess.Stats after = engine.stats();
+      streams.stop();
+      int answered = rec.commandsAnswered()[1];
+      Recorder.Latency latency = rec.commandLatency();
+      Recorder.Faults faults = rec.streamingFaults(ids, commands - answered);
+      List<String> runNotes = new ArrayList<>();
+      runNotes.add(String.format(Locale.ROOT,
+          "e: %s replies: %d of %d commands answered; p50 / p95 / p99 / max ms %s / %s / %s / %s,"
+              + " from the user's message entering the Bot API emulator to the reply reaching it",
+          command, answered, commands, ms(latency.p50()), ms(latency.p95()), ms(latency.p99()),
+          ms(latency.max())));
+      runNotes.add(String.format(Locale.ROOT,
+          "e: the commands started once all %d streams were open (%.1f s after the first file)"
+              + " and every job had delivered an output (%.1f s); the fewest streams open while"
+              + " they ran: %d; meanwhile %.1f outputs/s and %.1f Bot API calls/s (all kinds)"
+              + " reached the emulator; 429s drawn (more than %s calls within 1 s): %d while the"
+              + " commands ran, %d over the whole run", users, (open - t0) / 1e9,
+          (streaming - t0) / 1e9, leastStreams, windowOutputs / window, windowCalls / window,
+          fmt(globalRate), windowRefusals, bot.rateRefusals()));
+      runNotes.add(rssNote("e", after));
+      if (engine.warnings() + engine.errors() > 0) {
+        runNotes.add("e: first engine warnings: " + engine.firstProblems());
+      }
+      progress.printf(Locale.ROOT, "e: %d of %d commands answered, p99 %s ms; %d outputs, %d 429s%n",
+          answered, commands, ms(latency.p99()), rec.delivered.get(), bot.rateRefusals());
+      long delivered = rec.delivered.get();
+      return new Row(
+          "e",
+          String.format(Locale.ROOT, "%d x %d streaming, %s/s limit, %s/s per chat (burst %s);"
+                  + " then %d x %s every %s", users, outputs, fmt(globalRate),
+              settings.get("e.chat-rate"), settings.get("e.chat-burst"), commands, command,
+              human(every)),
+          delivered,
+          faults,
+          (System.nanoTime() - start) / 1e9,
+          windowOutputs / window,
+          latency,
+          after.peak() / 1048576.0,
+          Double.NaN,
+          Math.max(streams.max(), rec.mostRunning()),
+          (after.cpu() - before.cpu()) / 1000.0 / Math.max(1, delivered),
+          (after.events() - before.events()) / (double) Math.max(1, delivered),
+          engine.warnings(),
+          engine.errors(),
+          runNotes);
+    } finally {
+      streams.stop();
+      engine.close();
+      runner.close();
+      bot.close();
+    }
+  }
+
+  /** The engine's resident memory now and at its highest, against its -Xmx. */
+  private String rssNote(String name, EngineProcess.Stats stats) {
+    return String.format(Locale.ROOT,
+        "%s: engine resident memory (RSS) %.0f MB at the end, %.0f MB at most (VmHWM), with"
+            + " -Xmx%s", name, stats.rss() / 1048576.0, stats.rssPeak() / 1048576.0,
+        settings.get("heap"));
+  }
+
+  /**
+   * A fresh engine on a fresh journal against these emulators, with these rate limits (0: none);
+   * its log goes to {@code out}/&lt;file&gt;.log.
+   */
+  private EngineProcess startEngine(String file, BotApiEmulator bot, RunnerEmulator runner,
+      double globalRate, String chatRate, String chatBurst) {
+    Path dir = out.resolve(file + "-" + System.currentTimeMillis());
+    Map<String, String> engineSettings = new LinkedHashMap<>();
+    engineSettings.put("bot.telegram.token", TOKEN);
+    engineSettings.put("bot.telegram.api-url", bot.baseUrl());
+    engineSettings.put("bot.runner.url", runner.baseUrl());
+    engineSettings.put("bot.runner.api-key", RUNNER_KEY);
+    engineSettings.put("bot.http.host", "127.0.0.1");
+    engineSettings.put("bot.http.port", "0");
+    engineSettings.put("bot.cluster.port", "0");
+    engineSettings.put("bot.persistence.jdbc-url", "jdbc:h2:file:" + dir.resolve("journal"));
+    engineSettings.put("bot.telegram.delivery.global-rate", Double.toString(globalRate));
+    engineSettings.put("bot.telegram.delivery.chat-rate", chatRate);
+    engineSettings.put("bot.telegram.delivery.chat-burst", chatBurst);
+    engineSettings.put("akka.coordinated-shutdown.exit-jvm", "off");
+    List<String> jvm =
+        settings.get("jvm").isBlank() ? List.of() : List.of(settings.get("jvm").split(" +"));
+    Path log = out.resolve(file + ".log");
+    this.engineLog = log;
+    this.engine = EngineProcess.start(engineSettings, settings.get("heap"), jvm, log);
+    return engine;
   }
 
   /**

@@ -110,7 +110,23 @@ public final class EngineNode {
         + " gcMillis=" + gcMillis
         + " fds=" + (fds == null ? -1 : fds.length)
         + " events=" + count(jdbcUrl, config, "event_journal")
-        + " snapshots=" + count(jdbcUrl, config, "snapshot");
+        + " snapshots=" + count(jdbcUrl, config, "snapshot")
+        + " rss=" + memoryStatus("VmRSS")
+        + " rssPeak=" + memoryStatus("VmHWM");
+  }
+
+  /** A size from /proc/self/status (VmRSS, VmHWM) in bytes; -1 elsewhere. */
+  private static long memoryStatus(String field) {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith(field + ":")) {
+          return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").strip()) * 1024;
+        }
+      }
+      return -1;
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** Kernel CPU time of this process (Linux /proc/self/stat), -1 elsewhere. */

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * What the emulators saw of a run, with {@link System#nanoTime()} stamps: when the Runner emulator
  * wrote frame {@code i} of a task, when the Bot API emulator received "Вывод i" for a chat, and for
  * each tracked user whether the prompt and the final "✅" came, and whether outputs came once each
- * and in order. Listener methods run on emulator threads; calls for one chat never overlap, as the
+ * and in order; for each user who sent a command ({@link #commandSent}), when its first reply came. Listener methods run on emulator threads; calls for one chat never overlap, as the
  * engine sends one call at a time per chat.
  */
 final class Recorder {
@@ -48,6 +48,10 @@ final class Recorder {
   private final AtomicInteger mostRunning = new AtomicInteger();
   private final AtomicLong firstArrival = new AtomicLong(Long.MAX_VALUE);
   private final AtomicLong lastArrival = new AtomicLong(Long.MIN_VALUE);
+  final AtomicInteger firstOutputs = new AtomicInteger();
+  final AtomicLong calls = new AtomicLong();
+  /** Per commanding user: when the command was injected and when the first reply came (or 0). */
+  private final Map<Long, long[]> commands = new ConcurrentHashMap<>();
 
   Recorder(int outputs) {
     this.outputs = outputs;
@@ -83,8 +87,23 @@ final class Recorder {
     return mostRunning.get();
   }
 
+  /** Call right before injecting {@code user}'s command: its reply is timed from now. */
+  void commandSent(long user) {
+    commands.put(user, new long[] {System.nanoTime(), 0});
+  }
+
   void onSent(BotApiEmulator.Sent sent) {
     long now = System.nanoTime();
+    calls.incrementAndGet();
+    long[] command = commands.get(sent.chatId());
+    if (command != null && sent.method().equals("sendMessage")) {
+      synchronized (command) {
+        if (command[1] == 0) {
+          command[1] = now;
+        }
+      }
+      return;
+    }
     Track t = users.get(sent.chatId());
     if (t == null || !sent.method().equals("sendMessage") || sent.text() == null) {
       return;
@@ -101,6 +120,9 @@ final class Recorder {
           return;
         }
         t.arrived[index] = now;
+        if (index == 1) {
+          firstOutputs.incrementAndGet();
+        }
         if (index != t.last + 1) {
           t.outOfOrder++;
         }
@@ -176,6 +198,51 @@ final class Recorder {
     }
     int at = (int) Math.ceil(q * n) - 1;
     return sorted[Math.max(0, Math.min(n - 1, at))] / 1e6;
+  }
+
+  /** Commands injected so far, and how many of them got a reply. */
+  int[] commandsAnswered() {
+    int answered = 0;
+    for (long[] c : commands.values()) {
+      synchronized (c) {
+        answered += c[1] != 0 ? 1 : 0;
+      }
+    }
+    return new int[] {commands.size(), answered};
+  }
+
+  /** From injecting each command to its first reply at the Bot API emulator, over those answered. */
+  Latency commandLatency() {
+    long[] values = new long[commands.size()];
+    int n = 0;
+    for (long[] c : commands.values()) {
+      synchronized (c) {
+        if (c[1] != 0 && n < values.length) {
+          values[n++] = c[1] - c[0];
+        }
+      }
+    }
+    Arrays.sort(values, 0, n);
+    return new Latency(n, pct(values, n, 0.50), pct(values, n, 0.95), pct(values, n, 0.99),
+        n == 0 ? Double.NaN : values[n - 1] / 1e6);
+  }
+
+  /**
+   * For jobs that were not meant to finish: repeated and out-of-order outputs of these users, and
+   * {@code unanswered} (commands without a reply) as missing.
+   */
+  Faults streamingFaults(Collection<Long> of, long unanswered) {
+    long duplicates = 0;
+    long outOfOrder = 0;
+    for (Long user : of) {
+      Track t = users.get(user);
+      synchronized (t) {
+        duplicates += t.duplicates;
+        outOfOrder += t.outOfOrder;
+      }
+    }
+    return new Faults(unanswered, duplicates, outOfOrder, 0,
+        unanswered > 0 ? unanswered + " commands without a reply" : null);
   }
 
   /** Output arrival times of one user, in index order (0 for an output that never came). */

@@ -319,14 +319,22 @@ final class RunnerEventStream {
     }
   }
 
-  /** The streams' connection settings, without the idle limit that would cut a quiet stream. */
+  /**
+   * The streams' connection settings, without the idle limit that would cut a quiet stream, and
+   * without a header value cache: a stream's connection parses one response only, and caching a
+   * value the shared header trie lacks (the Runner's Cache-Control, Server) made every connection
+   * copy the trie, about 4 KB per held stream.
+   */
   static Config streamOverrides(Config root, RunnerSettings settings) {
     String clientChunk = "akka.http.client.parsing.max-chunk-size";
     long configured =
         root.getBytes(root.hasPath(clientChunk) ? clientChunk : "akka.http.parsing.max-chunk-size");
     long chunk = Math.max(settings.maxFrameSize(), configured);
     return ConfigFactory.parseMap(
-            Map.of("idle-timeout", "infinite", "parsing.max-chunk-size", Long.toString(chunk)))
+            Map.of(
+                "idle-timeout", "infinite",
+                "parsing.max-chunk-size", Long.toString(chunk),
+                "parsing.header-cache.default", "0"))
         .withFallback(settings.streamConnection());
   }
 }
