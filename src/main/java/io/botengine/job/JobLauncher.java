@@ -51,6 +51,12 @@ public interface JobLauncher {
       this(userId, chatId, jobId, taskId, fileName, content, lastDelivered, outbox, previewIndex,
           previewMessageId, null);
     }
+
+    /** The same job without the file: what a task keeps once the upload has it. */
+    public JobSpec withoutContent() {
+      return new JobSpec(userId, chatId, jobId, taskId, fileName, null, lastDelivered, outbox,
+          previewIndex, previewMessageId, lastEventId);
+    }
   }
 
   /** Spawns the task actor for the job as a child of {@code parent}; it reports to {@code reportTo}. */

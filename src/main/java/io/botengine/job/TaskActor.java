@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -244,10 +245,16 @@ public final class TaskActor {
 
   public static Behavior<Command> create(
       JobLauncher.JobSpec spec, ActorRef<Report> parent, Deps deps) {
+    // Akka keeps the behaviour an actor was created with for as long as the actor lives (to
+    // restart it), so it must not hold the file: up to 1 MB per running job. The upload takes it
+    // out of this holder and lets go of it once the request is made.
+    AtomicReference<byte[]> content = new AtomicReference<>(spec.content());
+    JobLauncher.JobSpec withoutFile = spec.withoutContent();
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new TaskActor(ctx, timers, spec, parent, deps).start()));
+                timers -> new TaskActor(ctx, timers, withoutFile, parent, deps)
+                    .start(content.getAndSet(null))));
   }
 
   /** The stream being read: its kill switch, and the ack that pulls its next frame. */
@@ -308,13 +315,13 @@ public final class TaskActor {
     this.timing = new OutputTiming(io.botengine.Metrics.get(ctx.getSystem()));
   }
 
-  private Behavior<Command> start() {
+  private Behavior<Command> start(byte[] content) {
     if (taskId != null) {
       log("resuming stream after index {}", outputs.lastDelivered());
       return firstRead();
     }
     ctx.pipeToSelf(
-        deps.runner().upload(spec.userId(), spec.fileName(), spec.content(), spec.jobId()),
+        deps.runner().upload(spec.userId(), spec.fileName(), content, spec.jobId()),
         (upload, error) -> error == null ? new Uploaded(upload) : new UploadRefused(error));
     return uploading(null);
   }

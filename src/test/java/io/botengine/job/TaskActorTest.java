@@ -18,6 +18,7 @@ import com.typesafe.config.ConfigFactory;
 import io.botengine.telegram.ChatOutbox;
 import io.botengine.telegram.Outgoing;
 import io.botengine.testing.LogCapture;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,11 +71,13 @@ class TaskActorTest {
   private static final class FakeRunner implements TaskActor.Runner {
     final CompletableFuture<RunnerClient.Upload> upload = new CompletableFuture<>();
     final List<String> cancelled = new CopyOnWriteArrayList<>();
+    volatile int uploadedBytes;
     volatile Source<RunnerFrame, ?> stream = Source.empty();
     volatile Source<RunnerFrame, ?> poll = Source.empty();
 
     @Override
     public CompletionStage<RunnerClient.Upload> upload(long userId, String name, byte[] content) {
+      uploadedBytes = content.length;
       return upload;
     }
 
@@ -167,6 +170,30 @@ class TaskActorTest {
 
     delivered.replyTo().tell(Done.getInstance());
     assertEquals("Вывод 2", ((Outgoing.Text) nextSend().message()).text());
+  }
+
+  @Test
+  void letsGoOfTheFileOnceItsUploadIsUnderWay() {
+    WeakReference<byte[]> file = spawnWithFile(1_000_000);
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(1_000_000, runner.uploadedBytes, "the upload got the file");
+      System.gc();
+      assertTrue(file.get() == null, "a running job holds its CV (1 MB) no longer than its upload");
+      return null;
+    });
+    runner.upload.complete(new RunnerClient.Upload("task-9", 1));
+    assertEquals("task-9", parent.expectMessageClass(TaskActor.Accepted.class).taskId());
+  }
+
+  /** A new job with a file of {@code size} bytes that only the task holds. */
+  private WeakReference<byte[]> spawnWithFile(int size) {
+    byte[] content = new byte[size];
+    TaskActor.Deps deps = new TaskActor.Deps(runner, registry.ref(), 64, GAP_TIMEOUT,
+        Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofSeconds(5),
+        LivePreview.Settings.OFF);
+    testKit.spawn(TaskActor.create(new JobLauncher.JobSpec(7, 7, jobId, null, "cv.pdf", content,
+        0, outbox.ref()), parent.ref(), deps));
+    return new WeakReference<>(content);
   }
 
   @Test
