@@ -431,7 +431,10 @@ public final class BotApiClient implements TelegramGateway {
     } catch (TelegramApiException e) {
       return CompletableFuture.failedFuture(counted(name, toFailure(e)));
     }
-    return transport.send(request).handle(
+    // Parsed on the dispatcher, not on the one stream that reads every answer off the pool:
+    // telegrambots' parsing of a Message is most of a call's cost, and done in that stream it
+    // served one answer at a time (each job's first output waited seconds behind a burst).
+    return transport.send(request).handleAsync(
         (answer, error) -> {
           if (error != null) {
             throw counted(name, toFailure(Failures.cause(error)));
@@ -444,7 +447,8 @@ public final class BotApiClient implements TelegramGateway {
           }
           metrics.telegramCall(name, "ok");
           return value;
-        });
+        },
+        system.executionContext());
   }
 
   private static RequestEntity json(PartialBotApiMethod<?> method) throws TelegramApiException {
