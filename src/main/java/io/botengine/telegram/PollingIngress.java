@@ -1,5 +1,7 @@
 package io.botengine.telegram;
 
+import akka.actor.DeadLetterSuppression;
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -37,6 +39,9 @@ public final class PollingIngress {
   private record Poll() implements Command {}
 
   private record Polled(List<Update> updates) implements Command {}
+
+  /** A poll's outcome as told to this actor; dropped quietly if the actor has stopped. */
+  private record PollAnswer(Command outcome) implements Command, DeadLetterSuppression {}
 
   private record PollFailed(String what, Throwable error) implements Command {}
 
@@ -124,8 +129,8 @@ public final class PollingIngress {
   private Behavior<Command> polling() {
     return Behaviors.receive(Command.class)
         .onMessage(Poll.class, m -> onPoll())
-        .onMessage(Polled.class, this::onPolled)
-        .onMessage(PollFailed.class, this::onPollFailed)
+        .onMessage(PollAnswer.class, a -> a.outcome() instanceof Polled polled
+            ? onPolled(polled) : onPollFailed((PollFailed) a.outcome()))
         .onMessage(Handled.class, this::onHandled)
         .onMessage(Retry.class, r -> handOver(r.userId()))
         .build();
@@ -141,10 +146,11 @@ public final class PollingIngress {
       return Behaviors.same();
     }
     reading = true;
-    ctx.pipeToSelf(
-        api.getUpdates(confirmed()),
-        (updates, error) ->
-            error == null ? new Polled(updates) : new PollFailed("getUpdates", error));
+    // Told rather than piped: a poll cut as the node stops answers an actor already stopped, and
+    // its failure must not be logged as a dead letter (PollAnswer suppresses that).
+    ActorRef<Command> self = ctx.getSelf();
+    api.getUpdates(confirmed()).whenComplete((updates, error) -> self.tell(
+        new PollAnswer(error == null ? new Polled(updates) : new PollFailed("getUpdates", error))));
     return Behaviors.same();
   }
 
