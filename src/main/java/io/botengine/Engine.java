@@ -71,6 +71,8 @@ public final class Engine implements AutoCloseable {
     Map<String, Object> values = new HashMap<>();
     values.put("akka-persistence-jdbc.shared-databases.default.profile", dialect.slickProfile);
     values.put("akka-persistence-jdbc.shared-databases.default.db.driver", dialect.driver);
+    values.put("akka-persistence-jdbc.shared-databases.default.db.url",
+        settings.persistence().jdbcUrl());
     return ConfigFactory.parseMap(values)
         .withValue("akka.cluster.seed-nodes", ConfigValueFactory.fromIterable(java.util.List.of()));
   }

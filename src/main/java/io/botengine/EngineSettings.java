@@ -299,6 +299,12 @@ public record EngineSettings(
       dialect = Dialect.POSTGRES;
     } else if (jdbcUrl.startsWith("jdbc:h2:")) {
       dialect = Dialect.H2;
+      // H2 closes an embedded database from a JVM shutdown hook of its own, which on SIGTERM runs
+      // beside coordinated shutdown and fails the last writes of a graceful stop; the engine
+      // closes its connections itself once the actor system has stopped.
+      if (!jdbcUrl.toUpperCase(java.util.Locale.ROOT).contains("DB_CLOSE_ON_EXIT")) {
+        jdbcUrl = jdbcUrl + ";DB_CLOSE_ON_EXIT=FALSE";
+      }
     } else {
       throw r.bad("bot.persistence.jdbc-url", "must start with jdbc:postgresql: or jdbc:h2:", jdbcUrl);
     }
