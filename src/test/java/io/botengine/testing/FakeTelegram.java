@@ -31,6 +31,8 @@ public final class FakeTelegram implements TelegramGateway {
   private final AtomicLong ids = new AtomicLong();
   private final Set<Long> refused = ConcurrentHashMap.newKeySet();
   private final Set<Long> held = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicInteger heldCalls =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public FakeTelegram(ActorRef<Sent> sent, ActorRef<Download> downloads) {
     this.sent = sent;
@@ -106,6 +108,11 @@ public final class FakeTelegram implements TelegramGateway {
     held.remove(chatId);
   }
 
+  /** How many sends were held so far (they never complete, and are not reported as sent). */
+  public int heldCalls() {
+    return heldCalls.get();
+  }
+
   /** From now on sends to {@code chatId} never complete (Telegram has not answered yet). */
   public void hold(long chatId) {
     held.add(chatId);
@@ -118,6 +125,7 @@ public final class FakeTelegram implements TelegramGateway {
           new Failure(403, "Forbidden: bot was kicked from the group chat", null));
     }
     if (held.contains(chatId)) {
+      heldCalls.incrementAndGet();
       return new CompletableFuture<>();
     }
     sent.tell(new Sent(chatId, message));

@@ -128,6 +128,17 @@ class UserEntityTest {
     kit.restart();
   }
 
+  /**
+   * Waits until the recovered actor has sent again what Telegram still holds, so that releasing
+   * the chat afterwards does not race with that send (it would be accepted and then repeated).
+   */
+  private void awaitHeldCalls(int count) {
+    sent.awaitAssert(() -> {
+      assertEquals(count, telegram.heldCalls(), "sends held by Telegram");
+      return null;
+    });
+  }
+
   private void expectNoMessage() {
     sent.expectNoMessage(Duration.ofMillis(100));
   }
@@ -585,6 +596,7 @@ class UserEntityTest {
     kit.runCommand(new UserEntity.TaskSucceeded(jobId));
     expectNoMessage();
     kit.restart();
+    awaitHeldCalls(2);
     telegram.accept(USER);
     kit.restart();
     assertEquals(new Outgoing.Delete(55), sent.receiveMessage().message(),
@@ -616,6 +628,7 @@ class UserEntityTest {
     expectNoMessage();
     assertEquals(1, kit.getState().pendingReplies().size());
     kit.restart();
+    awaitHeldCalls(2);
     telegram.accept(USER);
     kit.restart();
     assertEquals("✅ Анализ завершён! Списано: 1 токен", nextText());
