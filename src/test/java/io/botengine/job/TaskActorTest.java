@@ -107,11 +107,14 @@ class TaskActorTest {
 
   private ActorRef<TaskActor.Command> spawn(
       String taskId, long lastDelivered, LivePreview.Settings preview) {
-    TaskActor.Deps deps = new TaskActor.Deps(runner, registry.ref(), 64, GAP_TIMEOUT,
-        Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofSeconds(5), preview);
     JobLauncher.JobSpec spec = new JobLauncher.JobSpec(7, 7, jobId, taskId, "cv.txt",
         "CV".getBytes(), lastDelivered, outbox.ref());
-    return testKit.spawn(TaskActor.create(spec, parent.ref(), deps));
+    return testKit.spawn(TaskActor.create(spec, parent.ref(), deps(preview)));
+  }
+
+  private TaskActor.Deps deps(LivePreview.Settings preview) {
+    return new TaskActor.Deps(runner, registry.ref(), 64, GAP_TIMEOUT,
+        Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofSeconds(5), preview);
   }
 
   /** A task resuming an accepted job (no upload), reading these frames. */
@@ -188,11 +191,8 @@ class TaskActorTest {
   /** A new job with a file of {@code size} bytes that only the task holds. */
   private WeakReference<byte[]> spawnWithFile(int size) {
     byte[] content = new byte[size];
-    TaskActor.Deps deps = new TaskActor.Deps(runner, registry.ref(), 64, GAP_TIMEOUT,
-        Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofSeconds(5),
-        LivePreview.Settings.OFF);
     testKit.spawn(TaskActor.create(new JobLauncher.JobSpec(7, 7, jobId, null, "cv.pdf", content,
-        0, outbox.ref()), parent.ref(), deps));
+        0, outbox.ref()), parent.ref(), deps(LivePreview.Settings.OFF)));
     return new WeakReference<>(content);
   }
 

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,8 +32,7 @@ public final class FakeTelegram implements TelegramGateway {
   private final AtomicLong ids = new AtomicLong();
   private final Set<Long> refused = ConcurrentHashMap.newKeySet();
   private final Set<Long> held = ConcurrentHashMap.newKeySet();
-  private final java.util.concurrent.atomic.AtomicInteger heldCalls =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger heldCalls = new AtomicInteger();
 
   public FakeTelegram(ActorRef<Sent> sent, ActorRef<Download> downloads) {
     this.sent = sent;
