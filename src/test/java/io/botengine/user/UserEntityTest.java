@@ -121,11 +121,16 @@ class UserEntityTest {
    * would be sent again on recovery, as after a real crash.
    */
   private void restart() {
+    awaitRepliesConfirmed();
+    kit.restart();
+  }
+
+  /** Waits until Telegram's confirmations of the durable replies sent so far are persisted. */
+  private void awaitRepliesConfirmed() {
     sent.awaitAssert(() -> {
       assertTrue(kit.getState().pendingReplies().isEmpty(), "replies still pending");
       return null;
     });
-    kit.restart();
   }
 
   /**
@@ -897,6 +902,7 @@ class UserEntityTest {
     kit.<StatusReply<UserEntity.Summary>>runCommand(r -> new UserEntity.RefundPayment("charge-1", r));
     telegram.nextPaymentCall();
     nextText();
+    awaitRepliesConfirmed();
     var twice = kit.<StatusReply<UserEntity.Summary>>runCommand(
         r -> new UserEntity.RefundPayment("charge-1", r));
     assertTrue(twice.reply().getError().getMessage().startsWith(
