@@ -431,10 +431,7 @@ public final class BotApiClient implements TelegramGateway {
     } catch (TelegramApiException e) {
       return CompletableFuture.failedFuture(counted(name, toFailure(e)));
     }
-    // Parsed on the dispatcher, not on the one stream that reads every answer off the pool:
-    // telegrambots' parsing of a Message is most of a call's cost, and done in that stream it
-    // served one answer at a time (each job's first output waited seconds behind a burst).
-    return transport.send(request).handleAsync(
+    return transport.send(request).handle(
         (answer, error) -> {
           if (error != null) {
             throw counted(name, toFailure(Failures.cause(error)));
@@ -447,8 +444,7 @@ public final class BotApiClient implements TelegramGateway {
           }
           metrics.telegramCall(name, "ok");
           return value;
-        },
-        system.executionContext());
+        });
   }
 
   private static RequestEntity json(PartialBotApiMethod<?> method) throws TelegramApiException {
@@ -527,7 +523,12 @@ public final class BotApiClient implements TelegramGateway {
     }
     ResponseEntity entity = response.get().entity();
     if (entity instanceof HttpEntity.Strict strict) {
-      pending.body.complete(strict.getData().utf8String());
+      // Completed on the dispatcher, not on the one stream that reads every answer off the pool:
+      // the caller's parsing (telegrambots' of a Message) is most of a call's cost, and done in
+      // that stream it served one answer at a time (each job's first output waited seconds
+      // behind a burst of job starts).
+      String body = strict.getData().utf8String();
+      system.executionContext().execute(() -> pending.body.complete(body));
       return;
     }
     entity.toStrict(pending.timeout.toMillis(), SystemMaterializer.get(system).materializer())
