@@ -56,3 +56,11 @@ CREATE TABLE IF NOT EXISTS "durable_state" (
     );
 CREATE INDEX IF NOT EXISTS "state_tag_idx" on "durable_state" ("tag");
 CREATE INDEX IF NOT EXISTS "state_global_offset_idx" on "durable_state" ("global_offset");
+
+-- The engine's own: leases of shards and singletons (io.botengine.lease.LeaseStore). A row is
+-- held by its owner (a node's host:port) until expires_at, by the database's clock.
+CREATE TABLE IF NOT EXISTS bot_lease (
+  lease_name VARCHAR(255) NOT NULL PRIMARY KEY,
+  owner_name VARCHAR(255) NOT NULL,
+  expires_at TIMESTAMP WITH TIME ZONE NOT NULL
+);

@@ -3,3 +3,4 @@ DROP TABLE IF EXISTS PUBLIC."event_journal";
 DROP TABLE IF EXISTS PUBLIC."snapshot";
 DROP TABLE IF EXISTS PUBLIC."durable_state";
 DROP SEQUENCE IF EXISTS PUBLIC."global_offset_seq";
+DROP TABLE IF EXISTS bot_lease;

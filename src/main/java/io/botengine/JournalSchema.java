@@ -15,7 +15,7 @@ import java.sql.Statement;
  * an advisory lock: nodes of a cluster start together, and concurrent {@code CREATE TABLE IF NOT
  * EXISTS} of the same table fails there.
  */
-final class JournalSchema {
+public final class JournalSchema {
   /** The advisory lock key of the schema script (any constant shared by all nodes). */
   private static final long SCHEMA_LOCK = 0x626f742d656e67L;
 
@@ -28,7 +28,7 @@ final class JournalSchema {
     }
   }
 
-  static void apply(EngineSettings.Persistence p) {
+  public static void apply(EngineSettings.Persistence p) {
     String sql = read("persistence-schema/" + p.dialect().schemaFile);
     boolean postgres = p.dialect() == EngineSettings.Dialect.POSTGRES;
     try (Connection c = DriverManager.getConnection(p.jdbcUrl(), p.user(), p.password());

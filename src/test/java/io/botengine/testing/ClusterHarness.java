@@ -3,6 +3,7 @@ package io.botengine.testing;
 import akka.actor.Address;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Adapter;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.MemberStatus;
@@ -12,12 +13,16 @@ import akka.cluster.sharding.typed.GetShardRegionState;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.typed.Cluster;
 import akka.http.javadsl.Http;
+import akka.remote.testkit.Direction;
+import akka.remote.testkit.SetThrottle;
+import akka.remote.testkit.ThrottleMode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.Engine;
 import io.botengine.job.RunnerJobs;
+import io.botengine.lease.LeaseStore;
 import io.botengine.sandbox.BotApiEmulator;
 import io.botengine.sandbox.BotApiEmulator.Sent;
 import io.botengine.sandbox.RunnerEmulator;
@@ -103,8 +108,13 @@ public final class ClusterHarness implements AutoCloseable {
    * oldest node).
    */
   public ClusterHarness startNodes(int count) {
+    return startNodes(count, Map.of());
+  }
+
+  /** As {@link #startNodes(int)}, node {@code n} with {@code perNode.get(n)} over the overrides. */
+  public ClusterHarness startNodes(int count, Map<Integer, Map<String, Object>> perNode) {
     for (int i = 0; i < count; i++) {
-      startNode();
+      startNode(perNode.getOrDefault(i, Map.of()));
     }
     awaitMembersUp(count);
     awaitAssert(WAIT, () -> runningNodes().forEach(n -> {
@@ -139,6 +149,10 @@ public final class ClusterHarness implements AutoCloseable {
 
   /** Starts one more node, joining the running ones; returns its number. */
   public int startNode() {
+    return startNode(Map.of());
+  }
+
+  private int startNode(Map<String, Object> own) {
     List<String> seeds = new ArrayList<>();
     for (Engine node : nodes) {
       if (node != null) {
@@ -146,13 +160,13 @@ public final class ClusterHarness implements AutoCloseable {
         seeds.add(a.getHost().get() + ":" + a.getPort().get());
       }
     }
-    Engine engine = Engine.start(config(String.join(",", seeds)), RunnerJobs::new);
+    Engine engine = Engine.start(config(String.join(",", seeds), own), RunnerJobs::new);
     nodes.add(engine);
     httpPorts.add(engine.httpPort(WAIT));
     return nodes.size() - 1;
   }
 
-  private Config config(String seedNodes) {
+  private Config config(String seedNodes, Map<String, Object> own) {
     Map<String, Object> values = new HashMap<>();
     values.put("bot.telegram.token", TOKEN);
     values.put("bot.telegram.api-url", bot.baseUrl());
@@ -180,6 +194,7 @@ public final class ClusterHarness implements AutoCloseable {
       values.putAll(FAST_FAILOVER);
     }
     values.putAll(overrides);
+    values.putAll(own);
     return ConfigFactory.load(
         ConfigFactory.parseMap(values)
             .withFallback(ConfigFactory.parseResourcesAnySyntax("application-test.conf")));
@@ -267,17 +282,53 @@ public final class ClusterHarness implements AutoCloseable {
 
   /**
    * Stops one node's actor system without coordinated shutdown: no hand-over, no leaving; its
-   * actors and connections just stop, as when the process is killed. Waits for it.
+   * actors and connections just stop, as when the process is killed; its leases are neither
+   * renewed nor released, so they expire. Waits for it.
    */
   public void crash(int number) {
     Engine engine = node(number);
     nodes.set(number, null);
+    LeaseStore.get(engine.system()).halt();
     engine.system().terminate();
     try {
       engine.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("node " + number + " did not stop", e);
     }
+  }
+
+  /**
+   * Cuts the network between this node and every other one, both ways (Artery's test mode must be
+   * on: {@code akka.remote.artery.advanced.test-mode}); the node still reaches the database, the
+   * Runner and Telegram, as a node behind a broken switch would.
+   */
+  public void cutOff(int number) {
+    for (int other : runningNodes()) {
+      if (other != number) {
+        blackhole(number, other);
+        blackhole(other, number);
+      }
+    }
+  }
+
+  private void blackhole(int from, int to) {
+    akka.actor.ExtendedActorSystem system =
+        (akka.actor.ExtendedActorSystem) Adapter.toClassic(node(from).system());
+    ((akka.remote.RemoteActorRefProvider) system.provider()).transport()
+        .managementCommand(new SetThrottle(address(node(to)), Direction.bothDirection(),
+            ThrottleMode.blackholeThrottleMode()));
+  }
+
+  /** Waits until this node has stopped by itself (downed by its own Split Brain Resolver). */
+  public void awaitStoppedByItself(int number, Duration max) {
+    Engine engine = node(number);
+    try {
+      engine.system().getWhenTerminated().toCompletableFuture()
+          .get(max.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("node " + number + " did not stop within " + max, e);
+    }
+    nodes.set(number, null);
   }
 
   // ---------------------------------------------------------------- users and jobs
