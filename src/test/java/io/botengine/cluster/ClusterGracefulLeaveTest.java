@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.botengine.sandbox.BotApiEmulator.Sent;
-import io.botengine.sandbox.RunnerScenario;
 import io.botengine.testing.ClusterHarness;
 import io.botengine.testing.LogCapture;
 import java.time.Duration;
@@ -46,11 +45,7 @@ class ClusterGracefulLeaveTest {
   @Test
   void handsTheJobsOfALeavingNodeOverWithoutLosingOrRepeatingAnOutput() {
     List<Long> users = LongStream.rangeClosed(30_001, 30_020).boxed().toList();
-    RunnerScenario scenario = RunnerScenario.manyOutputs(OUTPUTS, Duration.ofMillis(500));
-    users.forEach(u -> cluster.runner.scenarioFor(u, scenario));
-    cluster.startJobs(users);
-    cluster.awaitAssert(ClusterHarness.WAIT, () -> users.forEach(u ->
-        assertTrue(cluster.outputs(u).size() >= 2, "user " + u + ": " + cluster.outputs(u))));
+    JobChecks.startStreaming(cluster, users, OUTPUTS);
 
     int leaving = 2;
     Set<Long> hosted = cluster.hostedUsers(leaving);

@@ -1,9 +1,7 @@
 package io.botengine.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.botengine.sandbox.RunnerScenario;
 import io.botengine.testing.ClusterHarness;
 import io.botengine.testing.LogCapture;
 import java.time.Duration;
@@ -47,11 +45,7 @@ class ClusterPartitionTest {
         // allows up to down-all-when-unstable later); here by a longer stable-after.
         .startNodes(3, Map.of(CUT_OFF, Map.of("bot.cluster.sbr-stable-after", "12s")));
     List<Long> users = LongStream.range(23_001, 23_021).boxed().toList();
-    RunnerScenario scenario = RunnerScenario.manyOutputs(OUTPUTS, Duration.ofMillis(500));
-    users.forEach(u -> cluster.runner.scenarioFor(u, scenario));
-    cluster.startJobs(users);
-    cluster.awaitAssert(ClusterHarness.WAIT, () -> users.forEach(u ->
-        assertTrue(cluster.outputs(u).size() >= 2, "user " + u + ": " + cluster.outputs(u))));
+    JobChecks.startStreaming(cluster, users, OUTPUTS);
 
     int cutOff = CUT_OFF;
     Set<Long> hosted = cluster.hostedUsers(cutOff);

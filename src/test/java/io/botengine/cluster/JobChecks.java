@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.botengine.sandbox.BotApiEmulator.Sent;
+import io.botengine.sandbox.RunnerScenario;
 import io.botengine.testing.ClusterHarness;
 import io.botengine.user.UserEntity;
 import java.time.Duration;
@@ -23,6 +24,18 @@ final class JobChecks {
   private JobChecks() {}
 
   /** Waits until every user got the success message (or fails after {@code max}). */
+  /**
+   * Starts a job of {@code outputs} outputs, one every 500 ms, for each user and waits until
+   * every user got two of them (all jobs are mid-stream).
+   */
+  static void startStreaming(ClusterHarness cluster, List<Long> users, int outputs) {
+    RunnerScenario scenario = RunnerScenario.manyOutputs(outputs, Duration.ofMillis(500));
+    users.forEach(u -> cluster.runner.scenarioFor(u, scenario));
+    cluster.startJobs(users);
+    cluster.awaitAssert(ClusterHarness.WAIT, () -> users.forEach(u ->
+        assertTrue(cluster.outputs(u).size() >= 2, "user " + u + ": " + cluster.outputs(u))));
+  }
+
   static void awaitAllSucceeded(ClusterHarness cluster, List<Long> users, Duration max) {
     cluster.awaitAssert(max, () -> {
       List<Long> waiting = users.stream()
