@@ -16,7 +16,6 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Subscribe;
 import com.typesafe.config.Config;
 import io.botengine.sandbox.BotApiEmulator.Sent;
-import io.botengine.sandbox.RunnerScenario;
 import io.botengine.lease.LeaseStore;
 import io.botengine.testing.ClusterHarness;
 import io.botengine.testing.LogCapture;
@@ -57,8 +56,8 @@ class ClusterFailoverTest {
   private static final Duration ENGINE_SHARE = Duration.ofSeconds(2);
   /**
    * From the crash to every interrupted user's next output, with the production settings: failure
-   * detection (about 4-5 s), stable-after (7 s), the leader removing the downed node (up to 1 s),
-   * the engine's share. The issue's target.
+   * detection (about 4-5 s), stable-after (7 s, checked once a second), the leader removing the
+   * downed node (up to 0.5 s), the engine's share. The issue's target.
    */
   private static final Duration FLOWING_WITHIN = Duration.ofSeconds(15);
   private ClusterHarness cluster;
@@ -96,11 +95,7 @@ class ClusterFailoverTest {
 
   private void crashMidStream(int victim, long firstUser, boolean withOutputInFlight) {
     List<Long> users = LongStream.range(firstUser, firstUser + 20).boxed().toList();
-    RunnerScenario scenario = RunnerScenario.manyOutputs(OUTPUTS, Duration.ofMillis(500));
-    users.forEach(u -> cluster.runner.scenarioFor(u, scenario));
-    cluster.startJobs(users);
-    cluster.awaitAssert(ClusterHarness.WAIT, () -> users.forEach(u ->
-        assertTrue(cluster.outputs(u).size() >= 2, "user " + u + ": " + cluster.outputs(u))));
+    JobChecks.startStreaming(cluster, users, OUTPUTS);
 
     Set<Long> hosted = cluster.hostedUsers(victim);
     Map<Long, Integer> atCrash = new TreeMap<>();
