@@ -56,7 +56,7 @@ class ClusterFailoverTest {
   private static final Duration ENGINE_SHARE = Duration.ofSeconds(2);
   /**
    * From the crash to every interrupted user's next output, with the production settings: failure
-   * detection (about 4-5 s), stable-after (7 s, checked once a second), the leader removing the
+   * detection (about 4 s), stable-after (7 s, checked once a second), the leader removing the
    * downed node (up to 0.5 s), the engine's share. The issue's target.
    */
   private static final Duration FLOWING_WITHIN = Duration.ofSeconds(15);
@@ -116,11 +116,11 @@ class ClusterFailoverTest {
     Timeline timeline = new Timeline(cluster, witness, victimAddress, victimShards, hosted);
     AtomicLong inFlight = new AtomicLong();
     if (withOutputInFlight) {
-      // Telegram takes the output but answers only once the node is gone.
+      // Telegram takes the next output of any of its users but answers only once the node is
+      // gone. (Not one chosen output: on a loaded machine it could go before this hook is set.)
       ActorSystem<Void> dying = cluster.node(victim).system();
-      String next = "Вывод " + (atCrash.values().stream().min(Integer::compare).get() + 1);
       cluster.bot.onSent(s -> {
-        if (hosted.contains(s.chatId()) && next.equals(s.text())
+        if (hosted.contains(s.chatId()) && s.text() != null && s.text().startsWith("Вывод ")
             && inFlight.compareAndSet(0, s.chatId())) {
           timeline.crashed();
           LeaseStore.get(dying).halt();
