@@ -143,10 +143,14 @@ public final class BotApiClient implements TelegramGateway {
     this.apiHost = base.getHost();
     this.apiPort = port;
     this.https = "https".equals(base.getScheme());
+    ClientConnectionSettings defaults = ClientConnectionSettings.create(system.classicSystem());
+    // Only an answer's status and body are read: its other headers stay raw, rather than each
+    // answer's Date being parsed into a DateTime.
     ClientConnectionSettings connection =
-        ClientConnectionSettings.create(system.classicSystem())
+        defaults
             .withConnectingTimeout(finite(settings.clientConnectTimeout()))
-            .withIdleTimeout(finite(settings.clientReadTimeout()));
+            .withIdleTimeout(finite(settings.clientReadTimeout()))
+            .withParserSettings(defaults.getParserSettings().withModeledHeaderParsing(false));
     this.longPollConnection =
         connection.withIdleTimeout(
             finite(settings.pollTimeout().plus(settings.clientReadTimeout())));
