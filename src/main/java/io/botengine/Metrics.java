@@ -55,10 +55,8 @@ public final class Metrics implements Extension {
   private final Counter tokensCharged;
   private final AtomicInteger jobsRunning = new AtomicInteger();
   private final Set<Collection<?>> outboxQueues = ConcurrentHashMap.newKeySet();
-  /** The Bot API call counters by method and status, looked up once each (one per output). */
-  private final Map<CallKey, Counter> telegramCalls = new ConcurrentHashMap<>();
-
-  private record CallKey(String method, String status) {}
+  /** The Bot API call counters by method, then status: built once each, not on every call. */
+  private final Map<String, Map<String, Counter>> telegramCalls = new ConcurrentHashMap<>();
 
   private Metrics() {
     new ClassLoaderMetrics().bindTo(registry);
@@ -144,10 +142,11 @@ public final class Metrics implements Extension {
    * A Bot API call ended: {@code status} is {@code ok}, Telegram's error code, or {@code network}.
    */
   public void telegramCall(String method, String status) {
-    telegramCalls.computeIfAbsent(new CallKey(method, status), k ->
-        Counter.builder("botengine.telegram.calls")
-            .description("Bot API calls, by method and outcome")
-            .tag("method", k.method()).tag("status", k.status()).register(registry))
+    telegramCalls.computeIfAbsent(method, m -> new ConcurrentHashMap<>())
+        .computeIfAbsent(status, s ->
+            Counter.builder("botengine.telegram.calls")
+                .description("Bot API calls, by method and outcome")
+                .tag("method", method).tag("status", s).register(registry))
         .increment();
   }
 
