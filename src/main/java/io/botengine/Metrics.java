@@ -17,6 +17,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,6 +55,8 @@ public final class Metrics implements Extension {
   private final Counter tokensCharged;
   private final AtomicInteger jobsRunning = new AtomicInteger();
   private final Set<Collection<?>> outboxQueues = ConcurrentHashMap.newKeySet();
+  /** The Bot API call counters by method, then status: built once each, not on every call. */
+  private final Map<String, Map<String, Counter>> telegramCalls = new ConcurrentHashMap<>();
 
   private Metrics() {
     new ClassLoaderMetrics().bindTo(registry);
@@ -139,8 +142,12 @@ public final class Metrics implements Extension {
    * A Bot API call ended: {@code status} is {@code ok}, Telegram's error code, or {@code network}.
    */
   public void telegramCall(String method, String status) {
-    Counter.builder("botengine.telegram.calls").description("Bot API calls, by method and outcome")
-        .tag("method", method).tag("status", status).register(registry).increment();
+    telegramCalls.computeIfAbsent(method, m -> new ConcurrentHashMap<>())
+        .computeIfAbsent(status, s ->
+            Counter.builder("botengine.telegram.calls")
+                .description("Bot API calls, by method and outcome")
+                .tag("method", method).tag("status", s).register(registry))
+        .increment();
   }
 
   public void retryAfter(long seconds) {

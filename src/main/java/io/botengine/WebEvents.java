@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Where a user's chat events for web clients are published (an Akka extension per node): one
@@ -27,7 +28,9 @@ import java.util.function.Consumer;
  * <p>Each event gets an id unique in the cluster when it is published ({@code <node>-<n>}, the node
  * part random per start), so every serving node that heard it knows it by the same id. The topic
  * actors of this node live under one registry actor, which stops a user's topic after {@link
- * #IDLE} without a publication. Events of a user no node subscribes to are not sent anywhere.
+ * #IDLE} without a publication. Events of a user no node subscribes to are not sent anywhere, and
+ * their JSON is never made: the publishing calls hand in how to make it, and the registry makes it
+ * only for an event that goes out.
  */
 public final class WebEvents implements Extension {
   private static final ExtensionId<WebEvents> ID =
@@ -57,7 +60,7 @@ public final class WebEvents implements Extension {
   private final AtomicLong seq = new AtomicLong();
 
   private WebEvents(ActorSystem<?> system) {
-    registry = system.systemActorOf(registry(), "webapp-events", Props.empty());
+    registry = system.systemActorOf(registry(node), "webapp-events", Props.empty());
   }
 
   public static WebEvents get(ActorSystem<?> system) {
@@ -69,24 +72,29 @@ public final class WebEvents implements Extension {
     return Topic.create(Event.class, "webapp-events-" + userId);
   }
 
-  /** Publishes an event of {@code type} to the user's web clients, wherever they are served. */
-  public void publish(long userId, String type, ObjectNode data) {
-    publish(userId, type, data.toString());
+  /**
+   * Publishes an event of {@code type} to the user's web clients, wherever they are served; {@code
+   * data} is called (on the registry, once) only if the event goes to a subscriber, so it must
+   * capture nothing that changes.
+   */
+  public void publish(long userId, String type, Supplier<ObjectNode> data) {
+    registry.tell(new Publish(userId, null, seq.incrementAndGet(), type,
+        () -> data.get().toString()));
   }
 
-  /** As {@link #publish(long, String, ObjectNode)}, with the data as JSON text. */
+  /** As {@link #publish(long, String, Supplier)}, with the data as JSON text. */
   public void publish(long userId, String type, String json) {
-    registry.tell(new Publish(new Event(userId, node + "-" + seq.incrementAndGet(), type, json)));
+    registry.tell(new Publish(userId, null, seq.incrementAndGet(), type, () -> json));
   }
 
   /** Sends a subscription handshake's nonce through the user's topic (the user actor does). */
   public void echo(long userId, String nonce) {
-    registry.tell(new Publish(new Event(userId, nonce, ECHO, "{}")));
+    registry.tell(new Publish(userId, nonce, 0, ECHO, () -> "{}"));
   }
 
   /** A {@code progress} event of a running job. */
   public void progress(long userId, String jobId, int percent, String text) {
-    publish(userId, "progress",
+    publish(userId, "progress", () ->
         Json.MAPPER.createObjectNode().put("jobId", jobId).put("percent", percent)
             .put("text", text));
   }
@@ -97,14 +105,16 @@ public final class WebEvents implements Extension {
    */
   public void output(long userId, String jobId, long index, String kind, String text,
       String fileName, String caption) {
-    ObjectNode data = Json.MAPPER.createObjectNode().put("jobId", jobId).put("index", index)
-        .put("kind", kind.toLowerCase(java.util.Locale.ROOT));
-    if (!"file".equalsIgnoreCase(kind)) {
-      data.put("text", text);
-    } else {
-      data.put("fileName", fileName).put("caption", caption);
-    }
-    publish(userId, "output", data);
+    publish(userId, "output", () -> {
+      ObjectNode data = Json.MAPPER.createObjectNode().put("jobId", jobId).put("index", index)
+          .put("kind", kind.toLowerCase(java.util.Locale.ROOT));
+      if (!"file".equalsIgnoreCase(kind)) {
+        data.put("text", text);
+      } else {
+        data.put("fileName", fileName).put("caption", caption);
+      }
+      return data;
+    });
   }
 
   /**
@@ -112,11 +122,19 @@ public final class WebEvents implements Extension {
    * (as often as the chat's preview: at most once per preview interval).
    */
   public void preview(long userId, String jobId, long index, String text) {
-    publish(userId, "preview",
+    publish(userId, "preview", () ->
         Json.MAPPER.createObjectNode().put("jobId", jobId).put("index", index).put("text", text));
   }
 
-  private record Publish(Event event) {}
+  /**
+   * An event to publish: {@code nonce} is an echo's id (otherwise the id is made from {@code seq}),
+   * {@code data} makes the JSON, for an event that goes out.
+   */
+  private record Publish(long userId, String nonce, long seq, String type, Supplier<String> data) {
+    Event event(String node) {
+      return new Event(userId, nonce != null ? nonce : node + "-" + seq, type, data.get());
+    }
+  }
 
   private record Stats(long userId, int instances) {}
 
@@ -137,7 +155,7 @@ public final class WebEvents implements Extension {
   private static final class UserTopic {
     final ActorRef<Topic.Command<Event>> ref;
     final long spawnedAt = System.nanoTime();
-    final List<Event> pending = new ArrayList<>();
+    final List<Publish> pending = new ArrayList<>();
     int instances = -1;
     long statsAt;
     long echoedAt;
@@ -152,7 +170,7 @@ public final class WebEvents implements Extension {
   private static final Duration LEARN = Duration.ofSeconds(2);
   private static final Duration STALE = Duration.ofSeconds(1);
 
-  private static Behavior<Publish> registry() {
+  private static Behavior<Publish> registry(String node) {
     return Behaviors.<Object>setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Sweep.INSTANCE, IDLE);
       Map<Long, UserTopic> topics = new HashMap<>();
@@ -167,25 +185,24 @@ public final class WebEvents implements Extension {
       };
       return Behaviors.receive(Object.class)
           .onMessage(Publish.class, p -> {
-            Event event = p.event();
             long now = System.nanoTime();
-            UserTopic t = topics.computeIfAbsent(event.userId(),
+            UserTopic t = topics.computeIfAbsent(p.userId(),
                 user -> new UserTopic(ctx.spawnAnonymous(topic(user))));
             t.lastUsed = now;
-            if (ECHO.equals(event.type())) {
+            if (ECHO.equals(p.type())) {
               t.echoedAt = now;
             }
             if (t.instances < 0) {
-              t.pending.add(event);
-              askStats.accept(event.userId());
+              t.pending.add(p);
+              askStats.accept(p.userId());
               return Behaviors.same();
             }
-            if (t.instances > 0 || ECHO.equals(event.type())
+            if (t.instances > 0 || ECHO.equals(p.type())
                 || now - t.echoedAt < LEARN.toNanos()) {
-              t.ref.tell(Topic.publish(event));
+              t.ref.tell(Topic.publish(p.event(node)));
             }
             if (now - t.statsAt > STALE.toNanos()) {
-              askStats.accept(event.userId());
+              askStats.accept(p.userId());
             }
             return Behaviors.same();
           })
@@ -201,12 +218,19 @@ public final class WebEvents implements Extension {
               t.instances = Math.max(0, st.instances());
             } else if (st.instances() > 0 || now - t.spawnedAt > LEARN.toNanos()) {
               t.instances = Math.max(0, st.instances());
-              for (Event e : t.pending) {
-                if (t.instances > 0 || ECHO.equals(e.type())) {
-                  t.ref.tell(Topic.publish(e));
+              int unsent = 0;
+              for (Publish p : t.pending) {
+                if (t.instances > 0 || ECHO.equals(p.type())) {
+                  t.ref.tell(Topic.publish(p.event(node)));
+                } else {
+                  unsent++;
                 }
               }
               t.pending.clear();
+              if (unsent > 0) {
+                ctx.getLog().debug("user {}: no web client follows; {} events not sent",
+                    st.userId(), unsent);
+              }
             } else {
               timers.startSingleTimer(new AskStats(st.userId()), Duration.ofMillis(50));
             }

@@ -240,6 +240,12 @@ public final class TaskActor {
    */
   private static final Duration PREVIEW_CALL_TIMEOUT = Duration.ofSeconds(30);
 
+  /**
+   * The level of this class's lines, checked before a per-output DEBUG line: {@code getLog()} sets
+   * the actor's MDC, and the line's arguments are built, even when DEBUG is off.
+   */
+  private static final org.slf4j.Logger LEVEL = org.slf4j.LoggerFactory.getLogger(TaskActor.class);
+
   /** How long a stopping task waits for its stream to report its end (it always does at once). */
   private static final Duration STREAM_END_GRACE = Duration.ofSeconds(5);
 
@@ -573,9 +579,11 @@ public final class TaskActor {
     }
     // DEBUG: at INFO every output cost two log lines (here and in the user actor); the job's
     // own lines (started, accepted, completed after N outputs) stay at INFO.
-    ctx.getLog().debug("user {} job {} task {}: output {} delivered", spec.userId(),
-        spec.jobId(), value(LogFields.TASK_ID, taskId),
-        value(LogFields.OUTPUT_INDEX, recorded.index()));
+    if (LEVEL.isDebugEnabled()) {
+      ctx.getLog().debug("user {} job {} task {}: output {} delivered", spec.userId(),
+          spec.jobId(), value(LogFields.TASK_ID, taskId),
+          value(LogFields.OUTPUT_INDEX, recorded.index()));
+    }
     outputs.delivered(recorded.index());
     return then.get();
   }

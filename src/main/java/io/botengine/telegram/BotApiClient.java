@@ -10,12 +10,14 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntities;
 import akka.http.javadsl.model.HttpEntity;
+import akka.http.javadsl.model.HttpMethods;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.Multipart;
 import akka.http.javadsl.model.Multiparts;
 import akka.http.javadsl.model.RequestEntity;
 import akka.http.javadsl.model.ResponseEntity;
+import akka.http.javadsl.model.Uri;
 import akka.http.javadsl.settings.ClientConnectionSettings;
 import akka.http.javadsl.settings.ConnectionPoolSettings;
 import akka.japi.Pair;
@@ -45,6 +47,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.telegram.telegrambots.meta.api.methods.AnswerPreCheckoutQuery;
 import org.telegram.telegrambots.meta.api.methods.GetFile;
@@ -120,6 +123,8 @@ public final class BotApiClient implements TelegramGateway {
   private final SharedKillSwitch downloadsOpen = KillSwitches.shared("file-downloads");
   private final SharedKillSwitch longPollsOpen = KillSwitches.shared("long-polls");
   private final BoundedCalls downloads = new BoundedCalls(DOWNLOAD_CONNECTIONS);
+  /** Each method's URI, parsed once rather than on every call. */
+  private final Map<String, Uri> methodUris = new ConcurrentHashMap<>();
 
   public BotApiClient(ActorSystem<?> system, EngineSettings.Telegram settings) {
     this(system, settings, false);
@@ -143,10 +148,14 @@ public final class BotApiClient implements TelegramGateway {
     this.apiHost = base.getHost();
     this.apiPort = port;
     this.https = "https".equals(base.getScheme());
+    ClientConnectionSettings defaults = ClientConnectionSettings.create(system.classicSystem());
+    // Only an answer's status and body are read: its other headers stay raw, rather than each
+    // answer's Date being parsed into a DateTime.
     ClientConnectionSettings connection =
-        ClientConnectionSettings.create(system.classicSystem())
+        defaults
             .withConnectingTimeout(finite(settings.clientConnectTimeout()))
-            .withIdleTimeout(finite(settings.clientReadTimeout()));
+            .withIdleTimeout(finite(settings.clientReadTimeout()))
+            .withParserSettings(defaults.getParserSettings().withModeledHeaderParsing(false));
     this.longPollConnection =
         connection.withIdleTimeout(
             finite(settings.pollTimeout().plus(settings.clientReadTimeout())));
@@ -427,7 +436,11 @@ public final class BotApiClient implements TelegramGateway {
     HttpRequest request;
     try {
       method.validate();
-      request = HttpRequest.POST(apiPathPrefix + method.getMethod()).withEntity(body.entity());
+      request = HttpRequest.create()
+          .withMethod(HttpMethods.POST)
+          .withUri(methodUris.computeIfAbsent(method.getMethod(),
+              m -> Uri.create(apiPathPrefix + m)))
+          .withEntity(body.entity());
     } catch (TelegramApiException e) {
       return CompletableFuture.failedFuture(counted(name, toFailure(e)));
     }

@@ -73,6 +73,12 @@ public final class UserEntity
   private static final org.slf4j.Logger PAYMENTS_LOG =
       org.slf4j.LoggerFactory.getLogger(UserEntity.class);
 
+  /**
+   * The level of this class's lines, checked before a per-output DEBUG line: {@code getLog()} sets
+   * the actor's MDC, and the line's arguments are built, even when DEBUG is off.
+   */
+  private static final org.slf4j.Logger LEVEL = PAYMENTS_LOG;
+
   /** A journal that fails a write or a replay restarts the user, with backoff, instead of stopping it. */
   static final BackoffSupervisorStrategy JOURNAL_FAILURE =
       SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2);
@@ -1092,8 +1098,10 @@ public final class UserEntity
     if (!state.hasJob(cmd.jobId()) || cmd.index() <= state.job().lastDelivered()) {
       return Effect().reply(cmd.replyTo(), Done.getInstance());
     }
-    context.getLog().debug("user {} job {} task {}: output {} delivered", userId, cmd.jobId(),
-        state.job().taskId(), cmd.index());
+    if (LEVEL.isDebugEnabled()) {
+      context.getLog().debug("user {} job {} task {}: output {} delivered", userId, cmd.jobId(),
+          state.job().taskId(), cmd.index());
+    }
     return Effect()
         .persist(new OutputDelivered(cmd.jobId(), cmd.index(), cmd.eventId()))
         .thenReply(cmd.replyTo(), s -> Done.getInstance());
