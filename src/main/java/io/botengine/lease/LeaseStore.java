@@ -50,6 +50,8 @@ public final class LeaseStore implements Extension {
   /** How much sooner than the database the holder considers a lease gone (clock rates differ). */
   private static final Duration HOLDER_MARGIN = Duration.ofSeconds(1);
   private static final String UNIQUE_VIOLATION = "23505";
+  /** How long after a refusal a take is tried once more (see {@link #acquire}). */
+  static final Duration SECOND_TRY = Duration.ofMillis(200);
 
   /** Where the store finds its database and timings. */
   public record Settings(
@@ -131,21 +133,40 @@ public final class LeaseStore implements Extension {
 
   /**
    * Takes the lease for {@code owner}: true if it is now held, false if another owner holds it.
-   * Fails if the database did not answer within the operation timeout; a take that lands after
-   * that is not counted as held (its row expires unless the caller asks again).
+   * A lease another owner holds is asked for once more {@link #SECOND_TRY} later: in a hand-over
+   * the node that stopped the shard may still be deleting its row, and a refusal would make Akka
+   * log an error and wait a second. Fails if the database did not answer within the operation
+   * timeout; a take that lands after that is not counted as held (its row expires unless the
+   * caller asks again).
    */
   public CompletionStage<Boolean> acquire(
       String name, String owner, Consumer<Optional<Throwable>> onLost) {
     CompletableFuture<Boolean> result = new CompletableFuture<>();
+    take(result, name, owner, onLost, true);
+    return withTimeout(result, "acquire " + name);
+  }
+
+  private void take(CompletableFuture<Boolean> result, String name, String owner,
+      Consumer<Optional<Throwable>> onLost, boolean again) {
     long sent = nanoTime.getAsLong();
-    submit(result, () -> {
-      boolean taken = take(name, owner);
+    CompletableFuture<Boolean> attempt = new CompletableFuture<>();
+    submit(attempt, () -> {
+      boolean taken = takeRow(name, owner);
       if (taken && !result.isDone()) {
         held.put(name, new Held(owner, validUntil(sent), onLost));
       }
       return taken;
     });
-    return withTimeout(result, "acquire " + name);
+    attempt.whenComplete((taken, failure) -> {
+      if (failure != null) {
+        result.completeExceptionally(failure);
+      } else if (taken || !again || result.isDone()) {
+        result.complete(taken);
+      } else {
+        CompletableFuture.delayedExecutor(SECOND_TRY.toMillis(), TimeUnit.MILLISECONDS)
+            .execute(() -> take(result, name, owner, onLost, false));
+      }
+    });
   }
 
   /** Gives the lease up: it is no longer renewed at once, and its row is deleted. */
@@ -254,7 +275,7 @@ public final class LeaseStore implements Extension {
     }
   }
 
-  private boolean take(String name, String owner) throws SQLException {
+  private boolean takeRow(String name, String owner) throws SQLException {
     Connection c = connection();
     try (PreparedStatement update = c.prepareStatement(sql.takeOver)) {
       update.setString(1, owner);

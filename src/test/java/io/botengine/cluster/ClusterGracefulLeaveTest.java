@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.botengine.sandbox.BotApiEmulator.Sent;
+import io.botengine.testing.CapturingAppender;
 import io.botengine.testing.ClusterHarness;
 import io.botengine.testing.LogCapture;
 import java.time.Duration;
@@ -66,6 +67,9 @@ class ClusterGracefulLeaveTest {
         .count();
     assertTrue(handedOver > 0,
         "no job was resumed on another node; outputs at the leave: " + atLeave);
+    // A deploy must not page anyone: a handed-over shard takes its lease without an error.
+    assertFalse(CapturingAppender.text().contains("Failed to get lease"),
+        "a shard or singleton could not take its lease during the hand-over");
     Instant lastResult = users.stream()
         .flatMap(u -> cluster.bot.sentTo(u).stream())
         .map(Sent::at)

@@ -130,6 +130,19 @@ class LeaseStoreTest {
     }
 
     @Test
+    void aLeaseReleasedJustAfterARefusalIsTakenOnTheSecondTry() {
+      LeaseStore a = node();
+      LeaseStore b = node();
+      assertTrue(take(a, "a:1"));
+      var taking = b.acquire(SHARD, "b:1", reason -> {}).toCompletableFuture();
+      // b's statements run in order: once this release is answered, its first take was refused.
+      b.release("another", "b:1").toCompletableFuture().join();
+      assertTrue(a.release(SHARD, "a:1").toCompletableFuture().join());
+      assertTrue(taking.join(), "the hand-over's second try");
+      assertTrue(b.holds(SHARD, "b:1"));
+    }
+
+    @Test
     void aKilledHoldersLeaseIsFreeOnlyOnceItExpired() throws Exception {
       LeaseStore a = node();
       LeaseStore b = node();
