@@ -55,6 +55,8 @@ public final class Engine implements AutoCloseable {
     Ports.checkBindable(settings);
     if (settings.persistence().createSchema()) {
       JournalSchema.apply(settings.persistence());
+    } else {
+      JournalSchema.checkLeaseTable(settings.persistence());
     }
     CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
     ActorSystem<Void> system =

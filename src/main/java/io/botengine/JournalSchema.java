@@ -53,6 +53,29 @@ public final class JournalSchema {
     }
   }
 
+  /**
+   * For a database whose schema the operator applies ({@code BOT_CREATE_SCHEMA=false}): refuses to
+   * start without the engine's lease table, which an older schema lacks (without it no shard and
+   * no singleton could run). A database that cannot be reached is left to the journal's readiness
+   * check, as before.
+   */
+  public static void checkLeaseTable(EngineSettings.Persistence p) {
+    Connection c;
+    try {
+      c = DriverManager.getConnection(p.jdbcUrl(), p.user(), p.password());
+    } catch (SQLException unreachable) {
+      return;
+    }
+    try (c; Statement s = c.createStatement()) {
+      s.executeQuery("SELECT lease_name FROM bot_lease WHERE 1 = 0").close();
+    } catch (SQLException e) {
+      throw new Unavailable("the table bot_lease is missing at JDBC_URL (" + redact(p.jdbcUrl())
+          + "), and BOT_CREATE_SCHEMA is false: apply persistence-schema/"
+          + p.dialect().schemaFile + " (every statement in it is idempotent) or start with"
+          + " BOT_CREATE_SCHEMA=true");
+    }
+  }
+
   private static String read(String resource) {
     try (InputStream in = JournalSchema.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
