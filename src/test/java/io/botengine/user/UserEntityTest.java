@@ -828,6 +828,8 @@ class UserEntityTest {
     var first = payment(paid(five, "charge-1"));
     assertTrue(first.reply().isSuccess());
     assertEquals("✅ Оплачено: +5 токенов. Баланс: 6 токенов", nextText());
+    // Its ReplyConfirmed must not land among the redelivery's events.
+    awaitRepliesConfirmed();
     var again = payment(paid(five, "charge-1"));
     assertTrue(again.reply().isSuccess());
     assertEquals(List.of(UserEntity.UpdateAccepted.class),
