@@ -135,6 +135,12 @@ public record EngineSettings(
       this.driver = driver;
       this.schemaFile = schemaFile;
     }
+
+    /** The database a JDBC URL names, or null if the engine runs on neither. */
+    public static Dialect of(String jdbcUrl) {
+      return jdbcUrl.startsWith("jdbc:postgresql:") ? POSTGRES
+          : jdbcUrl.startsWith("jdbc:h2:") ? H2 : null;
+    }
   }
 
   /** This node's place in the cluster. */
@@ -294,18 +300,15 @@ public record EngineSettings(
             r.intIn("bot.user.dedup-window", 1, 100_000),
             r.intIn("bot.user.ledger-shown", 1, 1000));
     String jdbcUrl = r.string("bot.persistence.jdbc-url").trim();
-    Dialect dialect;
-    if (jdbcUrl.startsWith("jdbc:postgresql:")) {
-      dialect = Dialect.POSTGRES;
-    } else if (jdbcUrl.startsWith("jdbc:h2:")) {
-      dialect = Dialect.H2;
+    Dialect dialect = Dialect.of(jdbcUrl);
+    if (dialect == Dialect.H2) {
       // H2 closes an embedded database from a JVM shutdown hook of its own, which on SIGTERM runs
       // beside coordinated shutdown and fails the last writes of a graceful stop; the engine
       // closes its connections itself once the actor system has stopped.
       if (!jdbcUrl.toUpperCase(java.util.Locale.ROOT).contains("DB_CLOSE_ON_EXIT")) {
         jdbcUrl = jdbcUrl + ";DB_CLOSE_ON_EXIT=FALSE";
       }
-    } else {
+    } else if (dialect == null) {
       throw r.bad("bot.persistence.jdbc-url", "must start with jdbc:postgresql: or jdbc:h2:", jdbcUrl);
     }
     Persistence persistence =

@@ -7,6 +7,7 @@ import akka.actor.Extension;
 import akka.coordination.lease.LeaseException;
 import akka.coordination.lease.LeaseTimeoutException;
 import com.typesafe.config.Config;
+import io.botengine.EngineSettings;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -119,7 +120,9 @@ public final class LeaseStore implements Extension {
   LeaseStore(Settings settings, LongSupplier nanoTime) {
     this.settings = settings;
     this.nanoTime = nanoTime;
-    this.sql = new Sql(settings.jdbcUrl().startsWith("jdbc:postgresql:"), settings.ttl());
+    this.sql = new Sql(
+        EngineSettings.Dialect.of(settings.jdbcUrl()) == EngineSettings.Dialect.POSTGRES,
+        settings.ttl());
     this.jdbc = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "bot-lease-jdbc");
       t.setDaemon(true);

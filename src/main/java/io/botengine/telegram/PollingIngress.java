@@ -38,12 +38,11 @@ public final class PollingIngress {
 
   private record Poll() implements Command {}
 
-  private record Polled(List<Update> updates) implements Command {}
+  /** A poll's outcome is told to this actor, and dropped quietly if the actor has stopped. */
+  private record Polled(List<Update> updates) implements Command, DeadLetterSuppression {}
 
-  /** A poll's outcome as told to this actor; dropped quietly if the actor has stopped. */
-  private record PollAnswer(Command outcome) implements Command, DeadLetterSuppression {}
-
-  private record PollFailed(String what, Throwable error) implements Command {}
+  private record PollFailed(String what, Throwable error)
+      implements Command, DeadLetterSuppression {}
 
   private record Handled(long userId, long updateId, Throwable error) implements Command {}
 
@@ -129,8 +128,8 @@ public final class PollingIngress {
   private Behavior<Command> polling() {
     return Behaviors.receive(Command.class)
         .onMessage(Poll.class, m -> onPoll())
-        .onMessage(PollAnswer.class, a -> a.outcome() instanceof Polled polled
-            ? onPolled(polled) : onPollFailed((PollFailed) a.outcome()))
+        .onMessage(Polled.class, this::onPolled)
+        .onMessage(PollFailed.class, this::onPollFailed)
         .onMessage(Handled.class, this::onHandled)
         .onMessage(Retry.class, r -> handOver(r.userId()))
         .build();
@@ -147,10 +146,10 @@ public final class PollingIngress {
     }
     reading = true;
     // Told rather than piped: a poll cut as the node stops answers an actor already stopped, and
-    // its failure must not be logged as a dead letter (PollAnswer suppresses that).
+    // its failure must not be logged as a dead letter (both outcomes suppress that).
     ActorRef<Command> self = ctx.getSelf();
     api.getUpdates(confirmed()).whenComplete((updates, error) -> self.tell(
-        new PollAnswer(error == null ? new Polled(updates) : new PollFailed("getUpdates", error))));
+        error == null ? new Polled(updates) : new PollFailed("getUpdates", error)));
     return Behaviors.same();
   }
 

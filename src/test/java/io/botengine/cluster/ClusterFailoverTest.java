@@ -16,7 +16,6 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Subscribe;
 import com.typesafe.config.Config;
 import io.botengine.sandbox.BotApiEmulator.Sent;
-import io.botengine.lease.LeaseStore;
 import io.botengine.testing.ClusterHarness;
 import io.botengine.testing.LogCapture;
 import java.time.Duration;
@@ -125,9 +124,7 @@ class ClusterFailoverTest {
         if (hosted.contains(s.chatId()) && s.text() != null && s.text().startsWith("Вывод ")
             && inFlight.compareAndSet(0, s.chatId())) {
           timeline.crashed();
-          LeaseStore.get(dying).halt();
-          dying.terminate();
-          dying.getWhenTerminated().toCompletableFuture().join();
+          ClusterHarness.kill(dying);
         }
       });
       cluster.awaitAssert(ClusterHarness.WAIT, () -> assertTrue(inFlight.get() != 0));

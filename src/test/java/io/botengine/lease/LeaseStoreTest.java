@@ -173,9 +173,7 @@ class LeaseStoreTest {
     void theHolderGivesItUpOnItsOwnClockBeforeTheDatabaseWouldHandItOn() throws Exception {
       LeaseStore a = node();
       assertTrue(a.acquire(SHARD, "a:1", lost::add).toCompletableFuture().join());
-      try (Statement s = connection().createStatement()) {
-        s.execute("DROP TABLE bot_lease"); // the database stops answering for the lease
-      }
+      execute("DROP TABLE bot_lease"); // the database stops answering for the lease
       a.tick(); // fails, and fails again below: no renewal since the take
       nanos.addAndGet(TTL.minusSeconds(1).minusMillis(1).toNanos());
       a.tick();
@@ -195,9 +193,7 @@ class LeaseStoreTest {
     void aLeaseAnotherOwnerHoldsNowIsReportedLost() throws Exception {
       LeaseStore a = node();
       assertTrue(a.acquire(SHARD, "a:1", lost::add).toCompletableFuture().join());
-      try (Statement s = connection().createStatement()) {
-        s.executeUpdate("UPDATE bot_lease SET owner_name = 'b:1'");
-      }
+      execute("UPDATE bot_lease SET owner_name = 'b:1'");
       awaitUntil(() -> {
         a.tick();
         return !lost.isEmpty();
@@ -209,9 +205,7 @@ class LeaseStoreTest {
     @Test
     void aDatabaseErrorFailsTheTakeWithoutItsAddress() throws Exception {
       LeaseStore a = node();
-      try (Statement s = connection().createStatement()) {
-        s.execute("DROP TABLE bot_lease");
-      }
+      execute("DROP TABLE bot_lease");
       Throwable failure = a.acquire(SHARD, "a:1", lost::add).toCompletableFuture()
           .handle((ok, e) -> e).join();
       assertInstanceOf(LeaseException.class, failure.getCause() == null ? failure
@@ -221,10 +215,16 @@ class LeaseStoreTest {
     }
 
     private Instant expiresAt() throws SQLException {
-      try (Statement s = connection().createStatement();
+      try (Connection c = connection(); Statement s = c.createStatement();
           ResultSet r = s.executeQuery("SELECT expires_at FROM bot_lease")) {
         assertTrue(r.next());
         return r.getObject(1, java.time.OffsetDateTime.class).toInstant();
+      }
+    }
+
+    private void execute(String statement) throws SQLException {
+      try (Connection c = connection(); Statement s = c.createStatement()) {
+        s.execute(statement);
       }
     }
 

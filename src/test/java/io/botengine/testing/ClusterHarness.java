@@ -288,12 +288,21 @@ public final class ClusterHarness implements AutoCloseable {
   public void crash(int number) {
     Engine engine = node(number);
     nodes.set(number, null);
-    LeaseStore.get(engine.system()).halt();
-    engine.system().terminate();
+    kill(engine.system());
+  }
+
+  /**
+   * Stops a node's actor system as a killed process stops: its leases neither renewed nor
+   * released, no coordinated shutdown. Waits for it.
+   */
+  public static void kill(ActorSystem<?> system) {
+    LeaseStore.get(system).halt();
+    system.terminate();
     try {
-      engine.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
-      throw new IllegalStateException("node " + number + " did not stop", e);
+      throw new IllegalStateException(system.name() + " at " + Cluster.get(system).selfMember()
+          .address() + " did not stop", e);
     }
   }
 
