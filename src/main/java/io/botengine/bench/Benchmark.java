@@ -375,6 +375,7 @@ public final class Benchmark {
             100 * (all - busy) / all));
       }
       runNotes.add(rssNote(name, after));
+      runNotes.add(cpuByThreadNote(name, before, after, delivered));
       if (faults.example() != null) {
         runNotes.add(name + ": unfinished: " + faults.example());
       }
@@ -382,10 +383,11 @@ public final class Benchmark {
         runNotes.add(name + ": first engine warnings: " + engine.firstProblems());
       }
       progress.printf(Locale.ROOT,
-          "%s: %d outputs in %.1f s, %.0f/s, %d faults; engine CPU %.1f s (%.0f%% kernel), %d GCs"
-              + " %d ms, %d threads at most%n", name, delivered, seconds, delivered / seconds,
-          faults.total(), (after.cpu() - before.cpu()) / 1e9,
+          "%s: %d outputs in %.1f s, %.0f/s, %d faults; engine CPU %.1f s (%.0f%% kernel, %.0f%%"
+              + " JIT), %d GCs %d ms, %d threads at most%n", name, delivered, seconds,
+          delivered / seconds, faults.total(), (after.cpu() - before.cpu()) / 1e9,
           100.0 * (after.sys() - before.sys()) / Math.max(1, after.cpu() - before.cpu()),
+          100.0 * (after.jit() - before.jit()) / Math.max(1, after.cpu() - before.cpu()),
           after.gcCount() - before.gcCount(), after.gcMillis() - before.gcMillis(),
           after.peakThreads());
       String setup = users + " x " + outputs
@@ -554,6 +556,21 @@ public final class Benchmark {
   }
 
   /** The engine's resident memory now and at its highest, against its -Xmx. */
+  /**
+   * The engine's CPU split by thread: the JIT compilers (still compiling after the warm-up, which
+   * a long-running engine would have done long before) and the GC threads, apart from the rest.
+   */
+  private static String cpuByThreadNote(
+      String name, EngineProcess.Stats before, EngineProcess.Stats after, long delivered) {
+    double all = Math.max(1, after.cpu() - before.cpu());
+    long jit = after.jit() - before.jit();
+    long gc = after.gcThreads() - before.gcThreads();
+    return String.format(Locale.ROOT,
+        "%s: engine CPU by thread: JIT compilers %.0f%%, GC threads %.0f%%, the rest %.0f µs per"
+            + " output", name, 100 * jit / all, 100 * gc / all,
+        (all - jit - gc) / 1000.0 / Math.max(1, delivered));
+  }
+
   private String rssNote(String name, EngineProcess.Stats stats) {
     return String.format(Locale.ROOT,
         "%s: engine resident memory (RSS) %.0f MB at the end, %.0f MB at most (VmHWM), with"

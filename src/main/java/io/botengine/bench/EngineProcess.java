@@ -26,12 +26,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class EngineProcess implements AutoCloseable {
 
   /**
-   * One answer to {@code stats}; cpu in nanoseconds, heap and resident memory (rss, and rssPeak
-   * the highest so far) in bytes.
+   * One answer to {@code stats}; cpu (all of the JVM, with sys its kernel part, jit that of the JIT
+   * compiler threads, gcThreads that of the GC threads) in nanoseconds, heap and resident memory
+   * (rss, and rssPeak the highest so far) in bytes.
    */
   record Stats(
       long cpu, long sys, long heap, long peak, int threads, int peakThreads, long gcCount, long gcMillis,
-      int fds, long events, long snapshots, long rss, long rssPeak) {
+      int fds, long events, long snapshots, long rss, long rssPeak, long jit, long gcThreads) {
     static Stats parse(String line) {
       Map<String, Long> v = new HashMap<>();
       for (String pair : line.trim().split(" ")) {
@@ -41,7 +42,7 @@ final class EngineProcess implements AutoCloseable {
       return new Stats(v.get("cpu"), v.get("sys"), v.get("heap"), v.get("peak"), v.get("threads").intValue(),
           v.get("peakThreads").intValue(), v.get("gcCount"), v.get("gcMillis"),
           v.get("fds").intValue(), v.get("events"), v.get("snapshots"), v.get("rss"),
-          v.get("rssPeak"));
+          v.get("rssPeak"), v.get("jit"), v.get("gcThreads"));
     }
   }
 

@@ -55,5 +55,11 @@ class BenchmarkSmokeTest {
     assertTrue(table.contains("e: /balance replies: 10 of 10 commands answered"),
         "e: every command answered while the jobs streamed\n" + why);
     assertTrue(table.contains("e: engine resident memory (RSS) "), "e: RSS noted\n" + why);
+    // a run this short is mostly compiled as it goes: a JIT share of 0 means the threads were
+    // not found
+    String jit = table.replaceFirst(
+        "(?s).*a: engine CPU by thread: JIT compilers (\\d+)%, GC threads \\d+%, the rest [\\d.]+ µs.*",
+        "$1");
+    assertTrue(jit.matches("\\d+") && Integer.parseInt(jit) > 0, "a: CPU by thread noted\n" + why);
   }
 }
