@@ -19,6 +19,7 @@ import akka.cluster.typed.SingletonActor;
 import akka.cluster.typed.Subscribe;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
+import akka.persistence.typed.SnapshotAdapter;
 import akka.persistence.typed.javadsl.CommandHandler;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehavior;
@@ -144,24 +145,10 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
   /** One user's job started ({@code running}) or ended. */
   public record Change(long userId, String jobId, boolean running) {}
 
-  /** Running jobs by user id. */
+  /** Running jobs by user id: the journal's snapshot. */
   public record State(Map<Long, String> running) implements JsonSerializable {
     public State {
       running = Map.copyOf(running);
-    }
-
-    State apply(List<Change> changes) {
-      Map<Long, String> next = new HashMap<>(running);
-      changes.forEach(c -> applyTo(next, c));
-      return new State(next);
-    }
-
-    static void applyTo(Map<Long, String> running, Change c) {
-      if (c.running()) {
-        running.put(c.userId(), c.jobId());
-      } else if (c.jobId().equals(running.get(c.userId()))) {
-        running.remove(c.userId());
-      }
     }
   }
 
@@ -405,9 +392,33 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
    * them to its parent, then persists each write it is given as one event and answers {@link
    * Written}. It stops when the journal fails, and its parent with it.
    */
-  static final class Journal extends EventSourcedBehavior<Journal.Write, Event, State> {
+  static final class Journal extends EventSourcedBehavior<Journal.Write, Event, Journal.Jobs> {
     /** Persist these changes as one event. */
     record Write(List<Change> changes) {}
+
+    /**
+     * Running jobs by user id, changed in place by each event rather than copied whole: only the
+     * event handler touches it, a snapshot is a copy ({@link State}) taken before it is sent, and
+     * the parent is told a copy.
+     */
+    static final class Jobs {
+      private final Map<Long, String> running;
+
+      Jobs(Map<Long, String> running) {
+        this.running = new HashMap<>(running);
+      }
+
+      Jobs apply(List<Change> changes) {
+        for (Change c : changes) {
+          if (c.running()) {
+            running.put(c.userId(), c.jobId());
+          } else if (c.jobId().equals(running.get(c.userId()))) {
+            running.remove(c.userId());
+          }
+        }
+        return this;
+      }
+    }
 
     static Behavior<Write> create(ActorRef<Command> registry) {
       return Behaviors.setup(ctx -> new Journal(registry));
@@ -421,8 +432,24 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
     }
 
     @Override
-    public State emptyState() {
-      return new State(Map.of());
+    public Jobs emptyState() {
+      return new Jobs(Map.of());
+    }
+
+    /** Snapshots stay {@link State}, as written before the jobs were changed in place. */
+    @Override
+    public SnapshotAdapter<Jobs> snapshotAdapter() {
+      return new SnapshotAdapter<>() {
+        @Override
+        public Object toJournal(Jobs jobs) {
+          return new State(jobs.running);
+        }
+
+        @Override
+        public Jobs fromJournal(Object from) {
+          return new Jobs(((State) from).running());
+        }
+      };
     }
 
     @Override
@@ -431,15 +458,15 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
     }
 
     @Override
-    public SignalHandler<State> signalHandler() {
+    public SignalHandler<Jobs> signalHandler() {
       return newSignalHandlerBuilder()
           .onSignal(RecoveryCompleted.instance(),
-              state -> registry.tell(new Recovered(state.running())))
+              jobs -> registry.tell(new Recovered(Map.copyOf(jobs.running))))
           .build();
     }
 
     @Override
-    public CommandHandler<Write, Event, State> commandHandler() {
+    public CommandHandler<Write, Event, Jobs> commandHandler() {
       return newCommandHandlerBuilder()
           .forAnyState()
           .onCommand(Write.class, w -> Effect()
@@ -449,7 +476,7 @@ public final class JobRegistry extends AbstractBehavior<JobRegistry.Command> {
     }
 
     @Override
-    public EventHandler<State, Event> eventHandler() {
+    public EventHandler<Jobs, Event> eventHandler() {
       return newEventHandlerBuilder()
           .forAnyState()
           .onEvent(JobsChanged.class, (s, e) -> s.apply(e.changes()))

@@ -37,6 +37,7 @@ import io.botengine.EngineSettings;
 import io.botengine.Failures;
 import io.botengine.Json;
 import io.botengine.Metrics;
+import io.botengine.telegram.BotApiAnswer.Result;
 import java.io.ByteArrayInputStream;
 import java.io.Serializable;
 import java.net.URI;
@@ -82,13 +83,14 @@ import scala.util.Try;
 
 /**
  * The Bot API over Akka HTTP, pointed at {@code TELEGRAM_API_URL}; telegrambots' method classes
- * describe the calls and parse the answers. Calls wait in a bounded queue (max-queued) for one
- * host connection pool (max-requests connections); a call that finds the queue full fails at once
- * as a network failure, so the outbox retries it. A long poll gets a connection of its own, as
- * does each file download, whose size is capped while streaming. Downloads are cut when the node
- * starts stopping; {@link #stop()} closes the queue, awaits the calls in flight and cuts the long
- * poll, so that the pools shut down with no request to drop (Akka HTTP's warning would name the
- * URL, and so the token). Every call is asynchronous; failures surface as {@link
+ * describe the calls and parse the answers, but for the calls made per output, whose answers
+ * {@link BotApiAnswer} reads for the message id alone. Calls wait in a bounded queue (max-queued)
+ * for one host connection pool (max-requests connections); a call that finds the queue full fails
+ * at once as a network failure, so the outbox retries it. A long poll gets a connection of its
+ * own, as does each file download, whose size is capped while streaming. Downloads are cut when
+ * the node starts stopping; {@link #stop()} closes the queue, awaits the calls in flight and cuts
+ * the long poll, so that the pools shut down with no request to drop (Akka HTTP's warning would
+ * name the URL, and so the token). Every call is asynchronous; failures surface as {@link
  * TelegramGateway.Failure}. The token never appears in logs.
  */
 public final class BotApiClient implements TelegramGateway {
@@ -197,7 +199,7 @@ public final class BotApiClient implements TelegramGateway {
       SendMessage send =
           SendMessage.builder().chatId(chatId).text(text.text()).parseMode(text.parseMode())
               .allowPaidBroadcast(paidBroadcast).build();
-      return call("sendMessage", send).thenApply(m -> m.getMessageId().longValue());
+      return lean("sendMessage", send, Result.MESSAGE);
     }
     if (message instanceof Outgoing.Document doc) {
       SendDocument send =
@@ -207,8 +209,8 @@ public final class BotApiClient implements TelegramGateway {
               .caption(doc.caption())
               .allowPaidBroadcast(paidBroadcast)
               .build();
-      return call("sendDocument", send, () -> document(send, doc))
-          .thenApply(m -> m.getMessageId().longValue());
+      return call("sendDocument", send, () -> document(send, doc), this::pooled,
+          answer -> BotApiAnswer.read(answer, Result.MESSAGE));
     }
     if (message instanceof Outgoing.Draft draft) {
       SendMessageDraft send = SendMessageDraft.builder()
@@ -216,7 +218,7 @@ public final class BotApiClient implements TelegramGateway {
           .draftId(draft.draftId())
           .text(draft.text())
           .build();
-      return call("sendMessageDraft", send).thenApply(r -> 0L);
+      return lean("sendMessageDraft", send, Result.BOOLEAN);
     }
     if (message instanceof Outgoing.Edit edit) {
       EditMessageText send =
@@ -226,11 +228,12 @@ public final class BotApiClient implements TelegramGateway {
               .text(edit.text())
               .parseMode(edit.parseMode())
               .build();
-      return call("editMessageText", send).thenApply(r -> edit.messageId());
+      return lean("editMessageText", send, Result.MESSAGE_OR_BOOLEAN)
+          .thenApply(r -> edit.messageId());
     }
     if (message instanceof Outgoing.Delete delete) {
       DeleteMessage send = new DeleteMessage(Long.toString(chatId), (int) delete.messageId());
-      return call("deleteMessage", send).thenApply(r -> delete.messageId());
+      return lean("deleteMessage", send, Result.BOOLEAN).thenApply(r -> delete.messageId());
     }
     if (message instanceof Outgoing.Invoice invoice) {
       SendInvoice send = SendInvoice.builder()
@@ -264,7 +267,7 @@ public final class BotApiClient implements TelegramGateway {
     }
     SendChatAction typing =
         SendChatAction.builder().chatId(chatId).action(ActionType.TYPING.toString()).build();
-    return call("sendChatAction", typing).thenApply(r -> 0L);
+    return lean("sendChatAction", typing, Result.BOOLEAN);
   }
 
   @Override
@@ -358,7 +361,8 @@ public final class BotApiClient implements TelegramGateway {
             .limit(settings.pollLimit())
             .timeout((int) settings.pollTimeout().toSeconds())
             .build();
-    return call("getUpdates", get, () -> json(get), this::longPoll).thenApply(List::copyOf);
+    return call("getUpdates", get, () -> json(get), this::longPoll, get::deserializeResponse)
+        .thenApply(List::copyOf);
   }
 
   /** Removes any webhook so that getUpdates works; pending updates are kept. */
@@ -369,7 +373,7 @@ public final class BotApiClient implements TelegramGateway {
   /** Registers {@code url} as the webhook, with the secret Telegram will send back. */
   public CompletionStage<Boolean> setWebhook(String url, String secret) {
     SetWebhook set = SetWebhook.builder().url(url).secretToken(secret).build();
-    return call("setWebhook", set, () -> json(set));
+    return call("setWebhook", set, () -> json(set), this::pooled, set::deserializeResponse);
   }
 
   /** Registers the bot's commands for Telegram's command menu, for one language or all (null). */
@@ -421,18 +425,27 @@ public final class BotApiClient implements TelegramGateway {
     CompletionStage<String> send(HttpRequest request);
   }
 
+  /** Reads a call's answer into its value, or fails as Telegram refused it. */
+  private interface Reader<T> {
+    T read(String answer) throws TelegramApiRequestException;
+  }
+
   /** {@code name}: the method as metrics and logs spell it (telegrambots lower-cases some). */
   private <T extends Serializable> CompletionStage<T> call(String name, BotApiMethod<T> method) {
-    return call(name, method, () -> json(method));
+    return call(name, method, () -> json(method), this::pooled, method::deserializeResponse);
   }
 
-  private <T extends Serializable> CompletionStage<T> call(
-      String name, PartialBotApiMethod<T> method, Body body) {
-    return call(name, method, body, this::pooled);
+  /**
+   * A call made once or more per output: its answer is read by {@link BotApiAnswer} for the
+   * message id alone, not by telegrambots into a whole Message.
+   */
+  private CompletionStage<Long> lean(String name, BotApiMethod<?> method, Result result) {
+    return call(name, method, () -> json(method), this::pooled,
+        answer -> BotApiAnswer.read(answer, result));
   }
 
-  private <T extends Serializable> CompletionStage<T> call(
-      String name, PartialBotApiMethod<T> method, Body body, Transport transport) {
+  private <T> CompletionStage<T> call(String name, PartialBotApiMethod<?> method, Body body,
+      Transport transport, Reader<T> reader) {
     HttpRequest request;
     try {
       method.validate();
@@ -451,8 +464,8 @@ public final class BotApiClient implements TelegramGateway {
           }
           T value;
           try {
-            value = method.deserializeResponse(answer);
-          } catch (TelegramApiRequestException e) {
+            value = reader.read(answer);
+          } catch (TelegramApiRequestException | Failure e) {
             throw counted(name, toFailure(e));
           }
           metrics.telegramCall(name, "ok");
@@ -537,9 +550,9 @@ public final class BotApiClient implements TelegramGateway {
     ResponseEntity entity = response.get().entity();
     if (entity instanceof HttpEntity.Strict strict) {
       // Completed on the dispatcher, not on the one stream that reads every answer off the pool:
-      // the caller's parsing (telegrambots' of a Message) is most of a call's cost, and done in
-      // that stream it served one answer at a time (each job's first output waited seconds
-      // behind a burst of job starts).
+      // the caller's parsing of the answer (telegrambots' of a whole Message, when it was used for
+      // every send) is a good part of a call's cost, and done in that stream it served one answer
+      // at a time (each job's first output waited seconds behind a burst of job starts).
       String body = strict.getData().utf8String();
       system.executionContext().execute(() -> pending.body.complete(body));
       return;

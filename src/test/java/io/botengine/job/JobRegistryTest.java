@@ -13,6 +13,7 @@ import akka.cluster.typed.Join;
 import akka.persistence.testkit.PersistenceTestKitPlugin;
 import akka.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import akka.persistence.testkit.javadsl.PersistenceTestKit;
+import akka.persistence.testkit.javadsl.SnapshotTestKit;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.testing.LogCapture;
 import java.time.Duration;
@@ -21,6 +22,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,6 +45,7 @@ class JobRegistryTest {
               .withFallback(PersistenceTestKitSnapshotPlugin.config())
               .withFallback(ConfigFactory.load("application-test.conf")));
   private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+  private static final SnapshotTestKit snapshots = SnapshotTestKit.create(testKit.system());
   /** Users that answer a wake with "my job runs". */
   private static final Set<Long> running = ConcurrentHashMap.newKeySet();
   /** Where the users report that they were woken: the running test's probe. */
@@ -71,6 +75,7 @@ class JobRegistryTest {
   @BeforeEach
   void clean() {
     journal.clearAll();
+    snapshots.clearAll();
     running.clear();
     woken = testKit.createTestProbe();
     wakes = woken.ref();
@@ -101,11 +106,19 @@ class JobRegistryTest {
         List.of(new JobRegistry.Change(user, "job-" + user, running)));
   }
 
-  @Test
-  void confirmsEveryRegistrationOfABurstInFewWritesAndWakesThemAllAfterARestart() {
+  /**
+   * Starts a registry whose journal holds user 0's running job, and waits until it has woken user
+   * 0: no message sent to it from then on races its first round.
+   */
+  private ActorRef<JobRegistry.Command> startWithUserZero() {
     running.add(0L);
     journal.persistForRecovery("job-registry", List.of(changed(0, true)));
-    ActorRef<JobRegistry.Command> registry = start(Set.of(0L));
+    return start(Set.of(0L));
+  }
+
+  @Test
+  void confirmsEveryRegistrationOfABurstInFewWritesAndWakesThemAllAfterARestart() {
+    ActorRef<JobRegistry.Command> registry = startWithUserZero();
     TestProbe<Done> confirmed = testKit.createTestProbe();
     int users = 3_000;
     for (long u = 1; u <= users; u++) {
@@ -163,6 +176,40 @@ class JobRegistryTest {
 
     testKit.stop(start(Set.of(3L)));
     woken.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void recoversFromASnapshotOfTheJobsAsTheyWereWhenItWasTaken() {
+    ActorRef<JobRegistry.Command> registry = startWithUserZero();
+    TestProbe<Done> confirmed = testKit.createTestProbe();
+    // one write, and so one event, each: the 200th event is followed by a snapshot
+    for (long u = 1; u <= 199; u++) {
+      register(registry, u, confirmed);
+    }
+    registry.tell(new JobRegistry.Finished(0, "job-0"));
+    running.remove(0L);
+    for (long u = 200; u <= 209; u++) {
+      register(registry, u, confirmed);
+    }
+    Set<Long> first200 = LongStream.range(0, 200).boxed().collect(Collectors.toSet());
+    woken.awaitAssert(() -> {
+      var taken = snapshots.persistedInStorage("job-registry");
+      assertEquals(1, taken.size(), taken.toString());
+      assertEquals(200, taken.get(0).first().sequenceNr());
+      assertEquals(first200, ((JobRegistry.State) taken.get(0).second()).running().keySet());
+      return null;
+    });
+    testKit.stop(registry);
+
+    testKit.stop(start(Set.copyOf(running)));
+  }
+
+  /** Registers this user's job and waits until the registry has persisted it. */
+  private static void register(
+      ActorRef<JobRegistry.Command> registry, long user, TestProbe<Done> confirmed) {
+    running.add(user);
+    registry.tell(new JobRegistry.Register(user, "job-" + user, confirmed.ref()));
+    confirmed.receiveMessage();
   }
 
   private void awaitPersisted(JobRegistry.JobsChanged change) {
