@@ -152,11 +152,14 @@ public final class BotApiClient implements TelegramGateway {
     this.https = "https".equals(base.getScheme());
     ClientConnectionSettings defaults = ClientConnectionSettings.create(system.classicSystem());
     // Only an answer's status and body are read: its other headers stay raw, rather than each
-    // answer's Date being parsed into a DateTime.
+    // answer's Date being parsed into a DateTime. A call's own timer (the read timeout) ends a
+    // call without an answer; the connection's idle timeout, a second later, only closes the
+    // connection it stalled. Were both the same, either could win under load, and the call
+    // would end as a network error instead of "no answer within".
     ClientConnectionSettings connection =
         defaults
             .withConnectingTimeout(finite(settings.clientConnectTimeout()))
-            .withIdleTimeout(finite(settings.clientReadTimeout()))
+            .withIdleTimeout(finite(settings.clientReadTimeout().plusSeconds(1)))
             .withParserSettings(defaults.getParserSettings().withModeledHeaderParsing(false));
     this.longPollConnection =
         connection.withIdleTimeout(
