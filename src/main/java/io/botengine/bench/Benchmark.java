@@ -8,6 +8,10 @@ import io.botengine.sandbox.RunnerEmulator;
 import io.botengine.sandbox.RunnerScenario;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,8 +36,9 @@ import java.util.stream.Collectors;
 /**
  * How much one node carries, and how close to the limit. Starts the Bot API and Runner emulators
  * in this JVM, measures the Bot API emulator's own maximum with a plain HTTP load generator, then
- * runs each scenario against a fresh engine in a child JVM ({@link EngineNode}) on its own H2
- * journal: simulated users send /cv and a TXT file, the Runner emulator streams each job's outputs
+ * runs each scenario against a fresh engine in a child JVM ({@link EngineNode}) on its own
+ * journal (H2 in the engine's JVM, or with {@code journal=postgres} a fresh database on the
+ * PostgreSQL server at {@code journal.postgres}, user postgres, dropped afterwards): simulated users send /cv and a TXT file, the Runner emulator streams each job's outputs
  * ("Вывод 1".."Вывод M"), and the emulators record when each frame left and each output arrived.
  * Scenario e measures instead how fast users' commands are answered while jobs stream under the
  * bot-wide limit. Prints one Markdown table. Arguments: scenario names
@@ -44,6 +49,7 @@ import java.util.stream.Collectors;
 public final class Benchmark {
   static final String TOKEN = "123456:bench-token";
   static final String RUNNER_KEY = "bench-runner-key";
+  static final String POSTGRES_USER = "postgres";
   private static final byte[] CV =
       "Иван Петров\nJava-разработчик, 7 лет опыта.\nAkka, Kafka, PostgreSQL.\n"
           .getBytes(StandardCharsets.UTF_8);
@@ -76,10 +82,13 @@ public final class Benchmark {
     DEFAULTS.put("e.command", "/balance");
     DEFAULTS.put("warmup.users", "1000");
     DEFAULTS.put("warmup.outputs", "50");
+    DEFAULTS.put("warmup.rounds", "5");
     DEFAULTS.put("limit.levels", "4,16,64,256");
     DEFAULTS.put("limit.seconds", "5");
     DEFAULTS.put("heap", "2g");
     DEFAULTS.put("jvm", "");
+    DEFAULTS.put("journal", "h2");
+    DEFAULTS.put("journal.postgres", "jdbc:postgresql://127.0.0.1:5432/postgres");
     DEFAULTS.put("timeout", "30m");
     DEFAULTS.put("out", "target/bench");
   }
@@ -103,6 +112,7 @@ public final class Benchmark {
           Map.entry("e.command-every", "100ms"),
           Map.entry("warmup.users", "5"),
           Map.entry("warmup.outputs", "10"),
+          Map.entry("warmup.rounds", "1"),
           Map.entry("limit.levels", "4"),
           Map.entry("limit.seconds", "1"),
           Map.entry("heap", "1g"),
@@ -136,6 +146,7 @@ public final class Benchmark {
   private final List<String> notes = new ArrayList<>();
   private EngineProcess engine;
   private Path engineLog;
+  private String postgresJournal;
   private double limit = Double.NaN;
   private double ceilingA = Double.NaN;
   private double ceilingC = Double.NaN;
@@ -301,17 +312,7 @@ public final class Benchmark {
         limited ? settings.get("d.chat-rate") : "0", limited ? settings.get("d.chat-burst") : "3");
     StreamSampler streams = new StreamSampler(runner);
     try {
-      if (warmup) {
-        int warmUsers = users("warmup.users");
-        int warmOutputs = count("warmup.outputs");
-        progress.printf("warm-up: %d users x %d outputs%n", warmUsers, warmOutputs);
-        Recorder warm = new Recorder(warmOutputs);
-        bot.onSent(warm::onSent);
-        runner.onFrameWritten(warm::onFrameWritten);
-        List<Long> ids = newUsers(warmUsers);
-        drive(bot, runner, warm, ids, RunnerScenario.manyOutputs(warmOutputs, Duration.ZERO),
-            timeout, null);
-      }
+      String warmedUp = warmup ? warmUp(engine, bot, runner, timeout) : null;
       Recorder rec = new Recorder(outputs);
       bot.onSent(rec::onSent);
       runner.onFrameWritten(rec::onFrameWritten);
@@ -325,6 +326,9 @@ public final class Benchmark {
           name, users, outputs, human(pacing), globalRate > 0 ? fmt(globalRate) + "/s" : "off");
       long start = System.nanoTime();
       List<String> runNotes = new ArrayList<>();
+      if (warmedUp != null) {
+        runNotes.add(name + ": " + warmedUp);
+      }
       AtomicLong liveHeap = new AtomicLong(-1);
       long t0 = drive(bot, runner, rec, ids, RunnerScenario.manyOutputs(outputs, pacing), timeout,
           hold == null ? null : () -> holdStreams(engine, streams, users, hold, liveHeap, runNotes));
@@ -415,9 +419,42 @@ public final class Benchmark {
     } finally {
       streams.stop();
       engine.close();
+      dropPostgresJournal();
       runner.close();
       bot.close();
     }
+  }
+
+  /**
+   * {@code warmup.rounds} rounds of {@code warmup.users} x {@code warmup.outputs} at full speed.
+   * One round left the JIT compilers at 15-37% of the engine's CPU in the run measured after it:
+   * much of a job's code (its actors, streams, connection and upload) runs once per job, and
+   * reaches the compilers' thresholds only after thousands of jobs. Returns what it did, and the
+   * JIT's share of the last round, for the notes.
+   */
+  private String warmUp(EngineProcess engine, BotApiEmulator bot, RunnerEmulator runner,
+      Duration timeout) {
+    int warmUsers = users("warmup.users");
+    int warmOutputs = count("warmup.outputs");
+    int rounds = count("warmup.rounds");
+    double jitShare = -1;
+    for (int round = 1; round <= rounds; round++) {
+      progress.printf("warm-up %d of %d: %d users x %d outputs%n", round, rounds, warmUsers,
+          warmOutputs);
+      Recorder warm = new Recorder(warmOutputs);
+      bot.onSent(warm::onSent);
+      runner.onFrameWritten(warm::onFrameWritten);
+      EngineProcess.Stats before = engine.stats();
+      drive(bot, runner, warm, newUsers(warmUsers),
+          RunnerScenario.manyOutputs(warmOutputs, Duration.ZERO), timeout, null);
+      EngineProcess.Stats after = engine.stats();
+      jitShare = 100.0 * (after.jit() - before.jit()) / Math.max(1, after.cpu() - before.cpu());
+      progress.printf(Locale.ROOT, "warm-up %d: JIT compilers %.0f%% of the engine's CPU%n",
+          round, jitShare);
+    }
+    return String.format(Locale.ROOT, "warm-up: %d round%s of %d x %d, the JIT compilers %.0f%%"
+        + " of the engine's CPU in the last", rounds, rounds == 1 ? "" : "s", warmUsers,
+        warmOutputs, jitShare);
   }
 
   /**
@@ -550,6 +587,7 @@ public final class Benchmark {
     } finally {
       streams.stop();
       engine.close();
+      dropPostgresJournal();
       runner.close();
       bot.close();
     }
@@ -593,7 +631,16 @@ public final class Benchmark {
     engineSettings.put("bot.http.host", "127.0.0.1");
     engineSettings.put("bot.http.port", "0");
     engineSettings.put("bot.cluster.port", "0");
-    engineSettings.put("bot.persistence.jdbc-url", "jdbc:h2:file:" + dir.resolve("journal"));
+    if ("postgres".equals(settings.get("journal"))) {
+      postgresJournal = createPostgresJournal("bench_" + file.replace('-', '_') + "_"
+          + System.currentTimeMillis());
+      engineSettings.put("bot.persistence.jdbc-url", postgresJournal);
+      engineSettings.put("bot.persistence.user", POSTGRES_USER);
+    } else if ("h2".equals(settings.get("journal"))) {
+      engineSettings.put("bot.persistence.jdbc-url", "jdbc:h2:file:" + dir.resolve("journal"));
+    } else {
+      throw new IllegalArgumentException("journal must be h2 or postgres: " + settings.get("journal"));
+    }
     engineSettings.put("bot.telegram.delivery.global-rate", Double.toString(globalRate));
     engineSettings.put("bot.telegram.delivery.chat-rate", chatRate);
     engineSettings.put("bot.telegram.delivery.chat-burst", chatBurst);
@@ -604,6 +651,35 @@ public final class Benchmark {
     this.engineLog = log;
     this.engine = EngineProcess.start(engineSettings, settings.get("heap"), jvm, log);
     return engine;
+  }
+
+  /** Creates an empty database on the PostgreSQL server of {@code journal.postgres}; its URL. */
+  private String createPostgresJournal(String name) {
+    String admin = settings.get("journal.postgres");
+    try (Connection c = DriverManager.getConnection(admin, POSTGRES_USER, "");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException("journal=postgres: cannot create a database on " + admin
+          + " as " + POSTGRES_USER + ": " + e.getMessage(), e);
+    }
+    return admin.substring(0, admin.lastIndexOf('/') + 1) + name;
+  }
+
+  /** Drops the database {@link #createPostgresJournal} made for the engine just stopped. */
+  private void dropPostgresJournal() {
+    if (postgresJournal == null) {
+      return;
+    }
+    String name = postgresJournal.substring(postgresJournal.lastIndexOf('/') + 1);
+    postgresJournal = null;
+    try (Connection c = DriverManager.getConnection(
+            settings.get("journal.postgres"), POSTGRES_USER, "");
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    } catch (SQLException e) {
+      progress.println("could not drop the journal database " + name + ": " + e.getMessage());
+    }
   }
 
   /**
@@ -717,13 +793,15 @@ public final class Benchmark {
     for (String note : notes) {
       t.append("- ").append(note).append('\n');
     }
-    t.append(String.format(Locale.ROOT, "- machine: %d cores, %.0f GB RAM, %s %s; engine -Xmx%s;"
-            + " %s%n",
+    t.append(String.format(Locale.ROOT, "- machine: %d cores, %.0f GB RAM, %s %s; engine -Xmx%s,"
+            + " journal %s; %s%n",
         Runtime.getRuntime().availableProcessors(),
         ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
             .getTotalMemorySize() / 1e9,
         System.getProperty("java.vm.name"), System.getProperty("java.version"),
         settings.get("heap"),
+        "postgres".equals(settings.get("journal"))
+            ? "PostgreSQL (" + settings.get("journal.postgres") + ")" : "H2 in the engine's JVM",
         LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 16)));
     return t.toString();
   }
