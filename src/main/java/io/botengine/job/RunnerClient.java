@@ -4,7 +4,7 @@ import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.settings.ClientConnectionSettings;
-import akka.stream.UniqueKillSwitch;
+import akka.stream.KillSwitch;
 import akka.stream.javadsl.Source;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -116,7 +116,7 @@ public final class RunnerClient {
    * Last-Event-ID} replays frames already seen, so outputs may repeat (and arrive out of order);
    * the caller keeps outputs by index. Each materialization is a separate connection.
    */
-  public Source<RunnerFrame, UniqueKillSwitch> stream(String taskId, Optional<String> lastEventId) {
+  public Source<RunnerFrame, KillSwitch> stream(String taskId, Optional<String> lastEventId) {
     return events.stream(taskId, lastEventId);
   }
 

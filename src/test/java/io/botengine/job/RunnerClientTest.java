@@ -10,7 +10,7 @@ import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.settings.ClientConnectionSettings;
-import akka.stream.UniqueKillSwitch;
+import akka.stream.KillSwitch;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -380,7 +380,7 @@ class RunnerClientTest {
         client(FAST).stream(upload.taskId(), Optional.empty())
             .toMat(Sink.seq(), Keep.both())
             .run(system);
-    UniqueKillSwitch killSwitch = running.first();
+    KillSwitch killSwitch = running.first();
     killSwitch.shutdown();
     assertTrue(running.second().toCompletableFuture().get(10, TimeUnit.SECONDS).size() <= 2);
   }
