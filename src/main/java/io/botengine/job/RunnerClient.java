@@ -114,7 +114,8 @@ public final class RunnerClient {
    * when no event at all arrived for {@code stream-idle-timeout}. Frames not understood are dropped
    * and counted ({@link #skippedFrames()}). Not de-duplicated: a Runner that ignores {@code
    * Last-Event-ID} replays frames already seen, so outputs may repeat (and arrive out of order);
-   * the caller keeps outputs by index. Each materialization is a separate connection.
+   * the caller keeps outputs by index. Each call is a separate connection, and its source is
+   * materialized once (a second materialization fails).
    */
   public Source<RunnerFrame, KillSwitch> stream(String taskId, Optional<String> lastEventId) {
     return events.stream(taskId, lastEventId);

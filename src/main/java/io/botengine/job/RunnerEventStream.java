@@ -47,6 +47,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -66,6 +67,7 @@ final class RunnerEventStream {
   private static final String IDLE = "idle";
 
   private final akka.actor.ActorSystem classic;
+  private final Materializer mat;
   private final io.botengine.Metrics metrics;
   private final RunnerSettings settings;
   private final RunnerCalls calls;
@@ -75,6 +77,7 @@ final class RunnerEventStream {
 
   RunnerEventStream(ActorSystem<?> system, RunnerSettings settings, RunnerCalls calls) {
     this.classic = system.classicSystem();
+    this.mat = Materializer.matFromSystem(system);
     this.metrics = io.botengine.Metrics.get(system);
     this.settings = settings;
     this.calls = calls;
@@ -102,34 +105,17 @@ final class RunnerEventStream {
     return skippedFrames.get();
   }
 
-  /** See {@link RunnerClient#stream}. */
+  /**
+   * See {@link RunnerClient#stream}. The source is built for one materialization, which keeps its
+   * connection attempts: building it anew for each (as {@code Source.fromMaterializer} would) costs
+   * every held stream a fused island of its own.
+   */
   Source<RunnerFrame, KillSwitch> stream(String taskId, Optional<String> lastEventId) {
     Uri uri = Uri.create(calls.taskUrl(taskId) + "/stream");
-    return Source.<RunnerFrame, KillSwitch>fromMaterializer(
-            (mat, attributes) -> frames(uri, taskId, lastEventId.filter(id -> !id.isEmpty()), mat))
-        .mapMaterializedValue(RunnerEventStream::killSwitch);
-  }
-
-  private Source<RunnerFrame, KillSwitch> frames(
-      Uri uri, String taskId, Optional<String> lastEventId, Materializer mat) {
-    Attempts attempts = new Attempts(taskId, lastEventId.orElse(null), mat);
-    return EventSource.create(uri, attempts::send, lastEventId, mat)
+    Optional<String> resumeAfter = lastEventId.filter(id -> !id.isEmpty());
+    Attempts attempts = new Attempts(taskId, resumeAfter.orElse(null));
+    return EventSource.create(uri, attempts::send, resumeAfter, mat)
         .viaMat(new Frames(attempts), Keep.right());
-  }
-
-  /** The kill switch of a stream that has been materialized (a {@code fromMaterializer}'s). */
-  private static KillSwitch killSwitch(CompletionStage<KillSwitch> materialized) {
-    return new KillSwitch() {
-      @Override
-      public void shutdown() {
-        materialized.thenAccept(KillSwitch::shutdown);
-      }
-
-      @Override
-      public void abort(Throwable cause) {
-        materialized.thenAccept(killSwitch -> killSwitch.abort(cause));
-      }
-    };
   }
 
   /**
@@ -160,6 +146,10 @@ final class RunnerEventStream {
     @Override
     public Pair<GraphStageLogic, KillSwitch> createLogicAndMaterializedValuePair(
         Attributes inherited) {
+      if (!attempts.materialized.compareAndSet(false, true)) {
+        throw new IllegalStateException(
+            "the event stream of task " + attempts.taskId + " was materialized twice");
+      }
       Logic logic = new Logic();
       return Pair.create(logic, logic);
     }
@@ -307,9 +297,9 @@ final class RunnerEventStream {
    */
   private final class Attempts {
     final String taskId;
-    final Materializer mat;
     final CompletableFuture<Void> gaveUp = new CompletableFuture<>();
     final AtomicInteger failures = new AtomicInteger();
+    final AtomicBoolean materialized = new AtomicBoolean();
     final Set<String> seenIds = new HashSet<>();
     volatile String lastEventId;
     volatile boolean stopped;
@@ -320,10 +310,9 @@ final class RunnerEventStream {
     int eventsThisConnection;
     int mostEventsPerConnection;
 
-    Attempts(String taskId, String lastEventId, Materializer mat) {
+    Attempts(String taskId, String lastEventId) {
       this.taskId = taskId;
       this.lastEventId = lastEventId;
-      this.mat = mat;
     }
 
     CompletionStage<HttpResponse> send(HttpRequest request) {

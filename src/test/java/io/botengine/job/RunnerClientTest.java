@@ -374,6 +374,18 @@ class RunnerClientTest {
   }
 
   @Test
+  void refusesToMaterializeAStreamTwice() throws Exception {
+    Upload upload = await(uploadOf(RunnerScenario.STALL));
+    Source<RunnerFrame, KillSwitch> stream = client(FAST).stream(upload.taskId(), Optional.empty());
+    KillSwitch first = stream.to(Sink.ignore()).run(system);
+    try {
+      assertThrows(IllegalStateException.class, () -> stream.to(Sink.ignore()).run(system));
+    } finally {
+      first.shutdown();
+    }
+  }
+
+  @Test
   void stopsWithItsKillSwitch() throws Exception {
     Upload upload = await(uploadOf(RunnerScenario.STALL));
     var running =
