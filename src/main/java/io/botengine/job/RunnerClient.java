@@ -4,7 +4,7 @@ import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.settings.ClientConnectionSettings;
-import akka.stream.UniqueKillSwitch;
+import akka.stream.KillSwitch;
 import akka.stream.javadsl.Source;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -114,9 +114,10 @@ public final class RunnerClient {
    * when no event at all arrived for {@code stream-idle-timeout}. Frames not understood are dropped
    * and counted ({@link #skippedFrames()}). Not de-duplicated: a Runner that ignores {@code
    * Last-Event-ID} replays frames already seen, so outputs may repeat (and arrive out of order);
-   * the caller keeps outputs by index. Each materialization is a separate connection.
+   * the caller keeps outputs by index. Each call is a separate connection, and its source is
+   * materialized once (a second materialization fails).
    */
-  public Source<RunnerFrame, UniqueKillSwitch> stream(String taskId, Optional<String> lastEventId) {
+  public Source<RunnerFrame, KillSwitch> stream(String taskId, Optional<String> lastEventId) {
     return events.stream(taskId, lastEventId);
   }
 

@@ -1,6 +1,5 @@
 package io.botengine.job;
 
-import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.OutgoingConnection;
@@ -14,20 +13,33 @@ import akka.http.javadsl.model.Uri;
 import akka.http.javadsl.model.headers.LastEventId;
 import akka.http.javadsl.model.sse.ServerSentEvent;
 import akka.http.javadsl.settings.ClientConnectionSettings;
+import akka.japi.Pair;
 import akka.pattern.Patterns;
-import akka.stream.KillSwitches;
+import akka.stream.Attributes;
+import akka.stream.FlowShape;
+import akka.stream.Inlet;
+import akka.stream.KillSwitch;
 import akka.stream.Materializer;
-import akka.stream.UniqueKillSwitch;
+import akka.stream.Outlet;
+import akka.stream.SubscriptionWithCancelException;
 import akka.stream.alpakka.sse.javadsl.EventSource;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import akka.stream.stage.AbstractGraphStageWithMaterializedValue;
+import akka.stream.stage.AbstractInHandler;
+import akka.stream.stage.AbstractOutHandler;
+import akka.stream.stage.AsyncCallback;
+import akka.stream.stage.GraphStageLogic;
+import akka.stream.stage.TimerGraphStageLogic;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.botengine.Failures;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,6 +47,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -51,8 +64,10 @@ import org.slf4j.LoggerFactory;
 final class RunnerEventStream {
   private static final Logger log = LoggerFactory.getLogger(RunnerEventStream.class);
   private static final ContentType EVENT_STREAM = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
+  private static final String IDLE = "idle";
 
   private final akka.actor.ActorSystem classic;
+  private final Materializer mat;
   private final io.botengine.Metrics metrics;
   private final RunnerSettings settings;
   private final RunnerCalls calls;
@@ -62,6 +77,7 @@ final class RunnerEventStream {
 
   RunnerEventStream(ActorSystem<?> system, RunnerSettings settings, RunnerCalls calls) {
     this.classic = system.classicSystem();
+    this.mat = Materializer.matFromSystem(system);
     this.metrics = io.botengine.Metrics.get(system);
     this.settings = settings;
     this.calls = calls;
@@ -89,35 +105,167 @@ final class RunnerEventStream {
     return skippedFrames.get();
   }
 
-  /** See {@link RunnerClient#stream}. */
-  Source<RunnerFrame, UniqueKillSwitch> stream(String taskId, Optional<String> lastEventId) {
+  /**
+   * See {@link RunnerClient#stream}. The source is built for one materialization, which keeps its
+   * connection attempts: building it anew for each (as {@code Source.fromMaterializer} would) costs
+   * every held stream a fused island of its own.
+   */
+  Source<RunnerFrame, KillSwitch> stream(String taskId, Optional<String> lastEventId) {
     Uri uri = Uri.create(calls.taskUrl(taskId) + "/stream");
-    return Source.<RunnerFrame, NotUsed>fromMaterializer(
-            (mat, attributes) -> frames(uri, taskId, lastEventId.filter(id -> !id.isEmpty()), mat))
-        .viaMat(KillSwitches.<RunnerFrame>single(), Keep.right());
+    Optional<String> resumeAfter = lastEventId.filter(id -> !id.isEmpty());
+    Attempts attempts = new Attempts(taskId, resumeAfter.orElse(null));
+    return EventSource.create(uri, attempts::send, resumeAfter, mat)
+        .viaMat(new Frames(attempts), Keep.right());
   }
 
-  private Source<RunnerFrame, NotUsed> frames(
-      Uri uri, String taskId, Optional<String> lastEventId, Materializer mat) {
-    Attempts attempts = new Attempts(taskId, lastEventId.orElse(null), mat);
-    return EventSource.create(uri, attempts::send, lastEventId, mat)
-        .mapConcat(attempts::onEvent)
-        .merge(Source.completionStage(attempts.gaveUp))
-        .idleTimeout(settings.streamIdleTimeout())
-        .mapError(
-            TimeoutException.class,
-            e -> {
-              metrics.runnerError(RunnerFailure.TIMEOUT.label());
-              return new RunnerException.StreamIdle(
-                  taskId, "no event for " + settings.streamIdleTimeout());
-            })
-        .filter(frame -> keep(taskId, frame))
-        .takeWhile(frame -> !frame.terminal(), true)
-        .watchTermination(
-            (notUsed, done) -> {
-              done.whenCompleteAsync((d, failure) -> attempts.stop(failure), classic.dispatcher());
-              return notUsed;
+  /**
+   * Turns one stream's events into frames on a single stage, where a chain of stock operators
+   * cost a running stage each for as long as the stream is held: frames not understood are counted
+   * and dropped, the stream completes after a terminal frame (which it emits), fails with {@link
+   * RunnerException.StreamIdle} when no event arrived for {@code stream-idle-timeout} and with
+   * {@link RunnerException.StreamUnavailable} as soon as the attempts give up, tells the attempts
+   * when it stopped, and is stopped by the kill switch it materializes.
+   */
+  private final class Frames
+      extends AbstractGraphStageWithMaterializedValue<
+          FlowShape<ServerSentEvent, RunnerFrame>, KillSwitch> {
+    private final Attempts attempts;
+    private final Inlet<ServerSentEvent> in = Inlet.create("Frames.in");
+    private final Outlet<RunnerFrame> out = Outlet.create("Frames.out");
+    private final FlowShape<ServerSentEvent, RunnerFrame> shape = FlowShape.of(in, out);
+
+    Frames(Attempts attempts) {
+      this.attempts = attempts;
+    }
+
+    @Override
+    public FlowShape<ServerSentEvent, RunnerFrame> shape() {
+      return shape;
+    }
+
+    @Override
+    public Pair<GraphStageLogic, KillSwitch> createLogicAndMaterializedValuePair(
+        Attributes inherited) {
+      if (!attempts.materialized.compareAndSet(false, true)) {
+        throw new IllegalStateException(
+            "the event stream of task " + attempts.taskId + " was materialized twice");
+      }
+      Logic logic = new Logic();
+      return Pair.create(logic, logic);
+    }
+
+    private final class Logic extends TimerGraphStageLogic implements KillSwitch {
+      private final AsyncCallback<Throwable> stop = createAsyncCallback(this::stop);
+      private final long idleNanos = settings.streamIdleTimeout().toNanos();
+      private long lastEvent = System.nanoTime();
+      /** The frames of the last event that are still to be emitted. */
+      private Iterator<RunnerFrame> pending = Collections.emptyIterator();
+      private boolean upstreamDone;
+      private Throwable failure;
+
+      Logic() {
+        super(shape);
+        setHandler(
+            in,
+            new AbstractInHandler() {
+              @Override
+              public void onPush() {
+                lastEvent = System.nanoTime();
+                pending = attempts.onEvent(grab(in)).iterator();
+                emitNext();
+              }
+
+              @Override
+              public void onUpstreamFinish() {
+                upstreamDone = true;
+                if (!pending.hasNext()) {
+                  completeStage();
+                }
+              }
+
+              @Override
+              public void onUpstreamFailure(Throwable cause) {
+                stop(cause instanceof TimeoutException ? idle(attempts.taskId) : cause);
+              }
             });
+        setHandler(
+            out,
+            new AbstractOutHandler() {
+              @Override
+              public void onPull() {
+                emitNext();
+              }
+
+              @Override
+              public void onDownstreamFinish(Throwable cause) throws Exception {
+                if (!(cause instanceof SubscriptionWithCancelException.NonFailureCancellation)) {
+                  failure = cause;
+                }
+                super.onDownstreamFinish(cause);
+              }
+            });
+      }
+
+      @Override
+      public void preStart() {
+        scheduleOnce(IDLE, settings.streamIdleTimeout());
+        attempts.gaveUp.whenComplete((none, gaveUp) -> stop.invoke(gaveUp));
+      }
+
+      /** Called with demand downstream: emits the next frame kept, or asks for the next event. */
+      private void emitNext() {
+        while (pending.hasNext()) {
+          RunnerFrame frame = pending.next();
+          if (keep(attempts.taskId, frame)) {
+            push(out, frame);
+            if (frame.terminal()) {
+              completeStage();
+            }
+            return;
+          }
+        }
+        if (upstreamDone) {
+          completeStage();
+        } else {
+          pull(in);
+        }
+      }
+
+      @Override
+      public void onTimer(Object key) {
+        long quiet = System.nanoTime() - lastEvent;
+        if (quiet >= idleNanos) {
+          stop(idle(attempts.taskId));
+        } else {
+          scheduleOnce(IDLE, Duration.ofNanos(idleNanos - quiet));
+        }
+      }
+
+      /** Completes the stream (no cause) or fails it. */
+      private void stop(Throwable cause) {
+        if (cause == null) {
+          completeStage();
+        } else {
+          failure = cause;
+          failStage(cause);
+        }
+      }
+
+      @Override
+      public void postStop() {
+        attempts.stop(failure);
+      }
+
+      @Override
+      public void shutdown() {
+        stop.invoke(null);
+      }
+
+      @Override
+      public void abort(Throwable cause) {
+        stop.invoke(cause);
+      }
+    }
   }
 
   private boolean keep(String taskId, RunnerFrame frame) {
@@ -134,6 +282,11 @@ final class RunnerEventStream {
     return true;
   }
 
+  private RunnerException.StreamIdle idle(String taskId) {
+    metrics.runnerError(RunnerFailure.TIMEOUT.label());
+    return new RunnerException.StreamIdle(taskId, "no event for " + settings.streamIdleTimeout());
+  }
+
   /**
    * One materialized stream's connection attempts. Alpakka's EventSource calls {@link #send} for
    * every (re)connection and never reports a failure itself, so this is where the backoff, the
@@ -144,9 +297,9 @@ final class RunnerEventStream {
    */
   private final class Attempts {
     final String taskId;
-    final Materializer mat;
-    final CompletableFuture<RunnerFrame> gaveUp = new CompletableFuture<>();
+    final CompletableFuture<Void> gaveUp = new CompletableFuture<>();
     final AtomicInteger failures = new AtomicInteger();
+    final AtomicBoolean materialized = new AtomicBoolean();
     final Set<String> seenIds = new HashSet<>();
     volatile String lastEventId;
     volatile boolean stopped;
@@ -157,10 +310,9 @@ final class RunnerEventStream {
     int eventsThisConnection;
     int mostEventsPerConnection;
 
-    Attempts(String taskId, String lastEventId, Materializer mat) {
+    Attempts(String taskId, String lastEventId) {
       this.taskId = taskId;
       this.lastEventId = lastEventId;
-      this.mat = mat;
     }
 
     CompletionStage<HttpResponse> send(HttpRequest request) {

@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.BehaviorBuilder;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.stream.KillSwitch;
 import akka.stream.KillSwitches;
 import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Keep;
@@ -161,19 +162,19 @@ public final class TaskActor {
       return upload(userId, fileName, content);
     }
 
-    /** The task's events; the source completes after a final frame. */
-    Source<RunnerFrame, ?> stream(String taskId);
+    /** The task's events; the source completes after a final frame, or when it is killed. */
+    Source<RunnerFrame, ? extends KillSwitch> stream(String taskId);
 
     /**
      * As {@link #stream(String)}, resuming after the SSE id {@code lastEventId} (null: from the
      * start): a Runner that sends only new events to a new connection loses nothing.
      */
-    default Source<RunnerFrame, ?> stream(String taskId, String lastEventId) {
+    default Source<RunnerFrame, ? extends KillSwitch> stream(String taskId, String lastEventId) {
       return stream(taskId);
     }
 
-    /** The task's final frames, found by polling its status. */
-    Source<RunnerFrame, ?> poll(String taskId);
+    /** The task's final frames, found by polling its status; killed like {@link #stream}. */
+    Source<RunnerFrame, ? extends KillSwitch> poll(String taskId);
 
     /** Cancels the task, best effort. */
     void cancel(String taskId);
@@ -193,18 +194,18 @@ public final class TaskActor {
         }
 
         @Override
-        public Source<RunnerFrame, ?> stream(String taskId) {
+        public Source<RunnerFrame, KillSwitch> stream(String taskId) {
           return client.stream(taskId, Optional.empty());
         }
 
         @Override
-        public Source<RunnerFrame, ?> stream(String taskId, String lastEventId) {
+        public Source<RunnerFrame, KillSwitch> stream(String taskId, String lastEventId) {
           return client.stream(taskId, Optional.ofNullable(lastEventId));
         }
 
         @Override
-        public Source<RunnerFrame, ?> poll(String taskId) {
-          return client.poll(taskId);
+        public Source<RunnerFrame, UniqueKillSwitch> poll(String taskId) {
+          return client.poll(taskId).viaMat(KillSwitches.single(), Keep.right());
         }
 
         @Override
@@ -265,12 +266,12 @@ public final class TaskActor {
 
   /** The stream being read: its kill switch, and the ack that pulls its next frame. */
   private static final class Reader {
-    final UniqueKillSwitch killSwitch;
+    final KillSwitch killSwitch;
     final boolean polling;
     ActorRef<Ack> held;
     boolean ended;
 
-    Reader(UniqueKillSwitch killSwitch, boolean polling) {
+    Reader(KillSwitch killSwitch, boolean polling) {
       this.killSwitch = killSwitch;
       this.polling = polling;
     }
@@ -413,11 +414,10 @@ public final class TaskActor {
   }
 
   private Reader read(boolean polling) {
-    Source<RunnerFrame, ?> frames =
+    Source<RunnerFrame, ? extends KillSwitch> frames =
         polling ? deps.runner().poll(taskId) : deps.runner().stream(taskId, spec.lastEventId());
-    UniqueKillSwitch killSwitch =
+    KillSwitch killSwitch =
         frames
-            .viaMat(KillSwitches.single(), Keep.right())
             .toMat(
                 ActorSink.<RunnerFrame, Command, Ack>actorRefWithBackpressure(
                     ctx.getSelf(),

@@ -19,7 +19,6 @@ import akka.pattern.StatusReply;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
-import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventHandlerBuilder;
 import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -442,62 +441,71 @@ public final class UserEntity
 
   @Override
   public CommandHandlerWithReply<Command, Event, UserState> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, Event, UserState> b = newCommandHandlerWithReplyBuilder();
+    return COMMANDS.of(this);
+  }
+
+  /** The command handler of all user entities, built once (see {@link SharedCommandHandler}). */
+  private static final SharedCommandHandler<UserEntity, Command, Event, UserState> COMMANDS =
+      commands();
+
+  private static SharedCommandHandler<UserEntity, Command, Event, UserState> commands() {
+    SharedCommandHandler<UserEntity, Command, Event, UserState> b = new SharedCommandHandler<>();
 
     b.forState(UserState::idle)
-        .onCommand(HandleUpdate.class, (s, c) -> onUpdate(s, c, this::onUpdateWhileIdle))
-        .onCommand(FileFetched.class, this::onFileNoLongerExpected);
+        .onCommand(HandleUpdate.class, (e, s, c) -> e.onUpdate(s, c, e::onUpdateWhileIdle))
+        .onCommand(FileFetched.class, UserEntity::onFileNoLongerExpected);
 
     b.forState(UserState::waitingForFile)
-        .onCommand(HandleUpdate.class, (s, c) -> onUpdate(s, c, this::onUpdateWhileWaiting))
-        .onCommand(FileFetched.class, this::onFileFetched);
+        .onCommand(HandleUpdate.class, (e, s, c) -> e.onUpdate(s, c, e::onUpdateWhileWaiting))
+        .onCommand(FileFetched.class, UserEntity::onFileFetched);
 
     b.forState(UserState::processing)
-        .onCommand(HandleUpdate.class, (s, c) -> onUpdate(s, c, this::onUpdateWhileProcessing))
-        .onCommand(FileFetched.class, this::onFileNoLongerExpected)
-        .onCommand(TaskAccepted.class, this::onTaskAccepted)
-        .onCommand(RecordDelivery.class, this::onRecordDelivery)
-        .onCommand(RecordPreview.class, this::onRecordPreview)
-        .onCommand(RecordStatus.class, this::onRecordStatus)
-        .onCommand(TaskSucceeded.class, this::onTaskSucceeded)
-        .onCommand(TaskFailed.class, this::onTaskFailed)
-        .onCommand(UploadLost.class, this::onUploadLost)
-        .onCommand(FileFetchedAgain.class, this::onFileFetchedAgain)
-        .onCommand(CancelJob.class, this::onCancelJob)
-        .onCommand(Stop.class, this::onStopWhileProcessing);
+        .onCommand(HandleUpdate.class, (e, s, c) -> e.onUpdate(s, c, e::onUpdateWhileProcessing))
+        .onCommand(FileFetched.class, UserEntity::onFileNoLongerExpected)
+        .onCommand(TaskAccepted.class, UserEntity::onTaskAccepted)
+        .onCommand(RecordDelivery.class, UserEntity::onRecordDelivery)
+        .onCommand(RecordPreview.class, UserEntity::onRecordPreview)
+        .onCommand(RecordStatus.class, UserEntity::onRecordStatus)
+        .onCommand(TaskSucceeded.class, UserEntity::onTaskSucceeded)
+        .onCommand(TaskFailed.class, UserEntity::onTaskFailed)
+        .onCommand(UploadLost.class, UserEntity::onUploadLost)
+        .onCommand(FileFetchedAgain.class, UserEntity::onFileFetchedAgain)
+        .onCommand(CancelJob.class, UserEntity::onCancelJob)
+        .onCommand(Stop.class, UserEntity::onStopWhileProcessing);
 
     b.forAnyState()
-        .onCommand(FileNotFetched.class, this::onFileNotFetched)
-        .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summaryOk(s)))
-        .onCommand(Credit.class, this::onCredit)
-        .onCommand(SetSubscription.class, this::onSetSubscription)
-        .onCommand(SetBlocked.class, this::onSetBlocked)
-        .onCommand(RefundPayment.class, this::onRefundPayment)
-        .onCommand(RefundAnswered.class, this::onRefundAnswered)
-        .onCommand(CancelSubscription.class, this::onCancelSubscription)
-        .onCommand(CancelAnswered.class, this::onCancelAnswered)
-        .onCommand(ChatUnreachable.class, this::onChatUnreachable)
-        .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), s.processing()))
-        .onCommand(Echo.class, (s, c) -> Effect().none()
-            .thenRun(x -> WebEvents.get(context.getSystem()).echo(id(), c.nonce()))
+        .onCommand(FileNotFetched.class, UserEntity::onFileNotFetched)
+        .onCommand(GetSummary.class, (e, s, c) -> e.Effect().reply(c.replyTo(), e.summaryOk(s)))
+        .onCommand(Credit.class, UserEntity::onCredit)
+        .onCommand(SetSubscription.class, UserEntity::onSetSubscription)
+        .onCommand(SetBlocked.class, UserEntity::onSetBlocked)
+        .onCommand(RefundPayment.class, UserEntity::onRefundPayment)
+        .onCommand(RefundAnswered.class, UserEntity::onRefundAnswered)
+        .onCommand(CancelSubscription.class, UserEntity::onCancelSubscription)
+        .onCommand(CancelAnswered.class, UserEntity::onCancelAnswered)
+        .onCommand(ChatUnreachable.class, UserEntity::onChatUnreachable)
+        .onCommand(Wake.class, (e, s, c) -> e.Effect().reply(c.replyTo(), s.processing()))
+        .onCommand(Echo.class, (e, s, c) -> e.Effect().none()
+            .thenRun(x -> WebEvents.get(e.context.getSystem()).echo(e.id(), c.nonce()))
             .thenNoReply())
-        .onCommand(GetRunningJob.class,
-            (s, c) ->
-                Effect().reply(c.replyTo(), AdminJobs.running(userId, s, context.getSystem())))
-        .onCommand(CancelJob.class, (s, c) ->
-            Effect().reply(c.replyTo(), StatusReply.error(AdminJobs.nothingToCancel(userId, s))))
-        .onCommand(TaskAccepted.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
-        .onCommand(RecordDelivery.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
-        .onCommand(RecordPreview.class, (s, c) -> Effect().noReply())
-        .onCommand(RecordStatus.class, (s, c) -> Effect().noReply())
-        .onCommand(TaskSucceeded.class, (s, c) -> Effect().noReply())
-        .onCommand(TaskFailed.class, (s, c) -> Effect().noReply())
-        .onCommand(UploadLost.class, (s, c) -> Effect().noReply())
-        .onCommand(Stop.class, (s, c) -> drainOutboxes())
-        .onCommand(ReadyToStop.class, (s, c) -> drainOutboxes())
-        .onCommand(OutboxDrained.class, this::onOutboxDrained)
-        .onCommand(ReplySent.class, this::onReplySent);
-    return b.build();
+        .onCommand(GetRunningJob.class, (e, s, c) -> e.Effect()
+            .reply(c.replyTo(), AdminJobs.running(e.userId, s, e.context.getSystem())))
+        .onCommand(CancelJob.class, (e, s, c) -> e.Effect()
+            .reply(c.replyTo(), StatusReply.error(AdminJobs.nothingToCancel(e.userId, s))))
+        .onCommand(TaskAccepted.class,
+            (e, s, c) -> e.Effect().reply(c.replyTo(), Done.getInstance()))
+        .onCommand(RecordDelivery.class,
+            (e, s, c) -> e.Effect().reply(c.replyTo(), Done.getInstance()))
+        .onCommand(RecordPreview.class, (e, s, c) -> e.Effect().noReply())
+        .onCommand(RecordStatus.class, (e, s, c) -> e.Effect().noReply())
+        .onCommand(TaskSucceeded.class, (e, s, c) -> e.Effect().noReply())
+        .onCommand(TaskFailed.class, (e, s, c) -> e.Effect().noReply())
+        .onCommand(UploadLost.class, (e, s, c) -> e.Effect().noReply())
+        .onCommand(Stop.class, (e, s, c) -> e.drainOutboxes())
+        .onCommand(ReadyToStop.class, (e, s, c) -> e.drainOutboxes())
+        .onCommand(OutboxDrained.class, UserEntity::onOutboxDrained)
+        .onCommand(ReplySent.class, UserEntity::onReplySent);
+    return b;
   }
 
   /** Events to persist, what to say (to {@link #chatId}) and what to do once they are. */

@@ -10,7 +10,7 @@ import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.settings.ClientConnectionSettings;
-import akka.stream.UniqueKillSwitch;
+import akka.stream.KillSwitch;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -374,13 +374,25 @@ class RunnerClientTest {
   }
 
   @Test
+  void refusesToMaterializeAStreamTwice() throws Exception {
+    Upload upload = await(uploadOf(RunnerScenario.STALL));
+    Source<RunnerFrame, KillSwitch> stream = client(FAST).stream(upload.taskId(), Optional.empty());
+    KillSwitch first = stream.to(Sink.ignore()).run(system);
+    try {
+      assertThrows(IllegalStateException.class, () -> stream.to(Sink.ignore()).run(system));
+    } finally {
+      first.shutdown();
+    }
+  }
+
+  @Test
   void stopsWithItsKillSwitch() throws Exception {
     Upload upload = await(uploadOf(RunnerScenario.STALL));
     var running =
         client(FAST).stream(upload.taskId(), Optional.empty())
             .toMat(Sink.seq(), Keep.both())
             .run(system);
-    UniqueKillSwitch killSwitch = running.first();
+    KillSwitch killSwitch = running.first();
     killSwitch.shutdown();
     assertTrue(running.second().toCompletableFuture().get(10, TimeUnit.SECONDS).size() <= 2);
   }

@@ -12,6 +12,9 @@ import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.eventstream.EventStream;
+import akka.stream.KillSwitches;
+import akka.stream.UniqueKillSwitch;
+import akka.stream.javadsl.Keep;
 import akka.stream.testkit.TestPublisher;
 import akka.stream.javadsl.Source;
 import com.typesafe.config.ConfigFactory;
@@ -82,13 +85,13 @@ class TaskActorTest {
     }
 
     @Override
-    public Source<RunnerFrame, ?> stream(String taskId) {
-      return stream;
+    public Source<RunnerFrame, UniqueKillSwitch> stream(String taskId) {
+      return stream.viaMat(KillSwitches.single(), Keep.right());
     }
 
     @Override
-    public Source<RunnerFrame, ?> poll(String taskId) {
-      return poll;
+    public Source<RunnerFrame, UniqueKillSwitch> poll(String taskId) {
+      return poll.viaMat(KillSwitches.single(), Keep.right());
     }
 
     @Override

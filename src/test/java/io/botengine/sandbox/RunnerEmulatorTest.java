@@ -12,7 +12,7 @@ import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.Multiparts;
 import akka.http.javadsl.model.headers.RawHeader;
-import akka.stream.UniqueKillSwitch;
+import akka.stream.KillSwitch;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.testkit.TestSubscriber;
@@ -184,7 +184,7 @@ class RunnerEmulatorTest {
         client.stream(task, Optional.empty())
             .toMat(TestSink.<RunnerFrame>create(system), Keep.both())
             .run(system);
-    UniqueKillSwitch killSwitch = running.first();
+    KillSwitch killSwitch = running.first();
     TestSubscriber.Probe<RunnerFrame> probe = running.second();
     probe.request(2);
     probe.expectNext();
