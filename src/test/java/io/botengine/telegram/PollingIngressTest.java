@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -31,11 +32,17 @@ class PollingIngressTest {
     testKit.shutdownTestKit();
   }
 
-  /** Telegram's getUpdates: every update at or after the offset; earlier ones are confirmed. */
+  /**
+   * Telegram's getUpdates: every update at or after the offset; earlier ones are confirmed. With
+   * none, it is a long poll, as Telegram's: answered when an update comes, or empty after a
+   * second. (Answered empty at once, the ingress polled in a loop that kept the test's two
+   * dispatcher threads busy, and its actor system could not stop within 10 s.)
+   */
   private static final class FakeTelegram implements PollingIngress.Source {
     final List<Update> updates = new ArrayList<>();
     final AtomicLong confirmed = new AtomicLong();
     private long nextId = 1;
+    private CompletableFuture<List<Update>> polling;
 
     synchronized long send(long userId, String text) {
       long id = nextId++;
@@ -48,6 +55,10 @@ class PollingIngressTest {
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
+      if (polling != null) {
+        polling.complete(List.copyOf(updates));
+        polling = null;
+      }
       return id;
     }
 
@@ -55,7 +66,12 @@ class PollingIngressTest {
     public synchronized CompletionStage<List<Update>> getUpdates(long offset) {
       confirmed.accumulateAndGet(offset, Math::max);
       updates.removeIf(u -> u.getUpdateId() < offset);
-      return CompletableFuture.completedFuture(List.copyOf(updates));
+      if (!updates.isEmpty()) {
+        return CompletableFuture.completedFuture(List.copyOf(updates));
+      }
+      polling = new CompletableFuture<List<Update>>()
+          .completeOnTimeout(List.of(), 1, TimeUnit.SECONDS);
+      return polling;
     }
 
     @Override
