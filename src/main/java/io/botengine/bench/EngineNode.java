@@ -135,8 +135,8 @@ public final class EngineNode {
         String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         for (String prefix : prefixes) {
           if (name.startsWith(prefix)) {
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            String[] fields = statFields(stat);
+            ticks += Long.parseLong(fields[UTIME]) + Long.parseLong(fields[STIME]);
             break;
           }
         }
@@ -144,7 +144,7 @@ public final class EngineNode {
         // the thread ended while the directory was read
       }
     }
-    return ticks * 10_000_000L;
+    return ticks * TICK_NANOS;
   }
 
   /** A size from /proc/self/status (VmRSS, VmHWM) in bytes; -1 elsewhere. */
@@ -165,11 +165,22 @@ public final class EngineNode {
   private static long systemCpuNanos() {
     try {
       String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Long.parseLong(fields[12]) * 10_000_000L;
+      return Long.parseLong(statFields(stat)[STIME]) * TICK_NANOS;
     } catch (java.io.IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /** Clock ticks of /proc's CPU times (USER_HZ, 100 on Linux), in nanoseconds. */
+  private static final long TICK_NANOS = 10_000_000L;
+
+  /** User and kernel CPU time among {@link #statFields}. */
+  private static final int UTIME = 11;
+  private static final int STIME = 12;
+
+  /** The fields of a /proc stat line after the command name, from its state on. */
+  private static String[] statFields(String stat) {
+    return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
   }
 
   /** Rows of a journal table, read over a second connection to the engine's database. */
