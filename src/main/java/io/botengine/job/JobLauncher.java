@@ -72,6 +72,15 @@ public interface JobLauncher {
   /** Cancels the job's Runner task (best effort) and stops its task actor at once. */
   void cancel(ActorContext<?> parent, String jobId, String taskId);
 
+  /**
+   * Cancels the Runner task an upload of this job may have made without the engine learning its
+   * id (the node died with the upload in flight, and the job was cancelled before its file was
+   * uploaded again): uploads {@code spec}'s file once more with the job's {@code Idempotency-Key},
+   * so that a Runner which honours the key answers with that task, and cancels the task it
+   * answers with. Best effort; nothing reaches the user.
+   */
+  void cancelOrphan(ActorContext<?> parent, JobSpec spec);
+
   /** The running jobs of the whole cluster (job id by user id), from the job registry. */
   default CompletionStage<Map<Long, String>> running(Duration timeout) {
     return CompletableFuture.completedFuture(Map.of());

@@ -105,6 +105,24 @@ public final class RunnerJobs implements JobLauncher {
     }
   }
 
+  @Override
+  public void cancelOrphan(ActorContext<?> context, JobSpec spec) {
+    runner.upload(spec.userId(), spec.fileName(), spec.content(), spec.jobId())
+        .whenComplete((upload, error) -> {
+          if (error != null) {
+            system.log().warn("user {} job {}: the Runner task an upload cut short by a crash may"
+                + " have made could not be found to cancel it ({})", spec.userId(), spec.jobId(),
+                error.toString());
+            return;
+          }
+          system.log().info("user {} job {}: cancelling Runner task {}: the one the upload a"
+              + " crash cut short made (or, if that upload never reached the Runner or it ignores"
+              + " the key, the one this upload made)", spec.userId(), spec.jobId(),
+              upload.taskId());
+          runner.cancel(upload.taskId());
+        });
+  }
+
   /** A task's log fields: its user and job, and its Runner task when it resumes one. */
   private static Map<String, String> fields(JobSpec spec) {
     Map<String, String> fields = new HashMap<>();

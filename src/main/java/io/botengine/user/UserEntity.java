@@ -190,7 +190,8 @@ public final class UserEntity
 
   private record UploadLost(String jobId) implements Command {}
 
-  private record FileFetchedAgain(String jobId, byte[] content) implements Command {}
+  private record FileFetchedAgain(String jobId, String fileName, byte[] content)
+      implements Command {}
 
   private record ReplySent(String id, boolean confirmed) implements Command {}
 
@@ -501,6 +502,7 @@ public final class UserEntity
         .onCommand(TaskSucceeded.class, (e, s, c) -> e.Effect().noReply())
         .onCommand(TaskFailed.class, (e, s, c) -> e.Effect().noReply())
         .onCommand(UploadLost.class, (e, s, c) -> e.Effect().noReply())
+        .onCommand(FileFetchedAgain.class, UserEntity::onFileFetchedAgain)
         .onCommand(Stop.class, (e, s, c) -> e.drainOutboxes())
         .onCommand(ReadyToStop.class, (e, s, c) -> e.drainOutboxes())
         .onCommand(OutboxDrained.class, UserEntity::onOutboxDrained)
@@ -1186,14 +1188,24 @@ public final class UserEntity
         + " fetching the file again", userId, job.jobId());
     context.pipeToSelf(deps.telegram().download(job.fileId(), deps.maxFileSize()),
         (content, error) -> error == null
-            ? new FileFetchedAgain(job.jobId(), content)
+            ? new FileFetchedAgain(job.jobId(), job.fileName(), content)
             : new UploadLost(job.jobId()));
   }
 
+  /**
+   * The file of a job whose upload a crash cut short, fetched again: uploaded again, or, when the
+   * job was cancelled meanwhile, used to find and cancel the Runner task the cut-short upload may
+   * have made ({@link JobLauncher#cancelOrphan}).
+   */
   private ReplyEffect<Event, UserState> onFileFetchedAgain(
       UserState state, FileFetchedAgain cmd) {
     UserState.Job job = state.job();
-    if (!state.hasJob(cmd.jobId()) || job.taskId() != null) {
+    if (!state.hasJob(cmd.jobId())) {
+      deps.jobs().cancelOrphan(context, new JobLauncher.JobSpec(Long.parseLong(userId), 0,
+          cmd.jobId(), null, cmd.fileName(), cmd.content(), 0, null));
+      return Effect().noReply();
+    }
+    if (job.taskId() != null) {
       return Effect().noReply();
     }
     long chatId = chatOf(job);

@@ -3,7 +3,9 @@ package io.botengine.job;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.botengine.sandbox.BotApiEmulator;
 import io.botengine.sandbox.BotApiEmulator.Sent;
+import io.botengine.sandbox.RunnerEmulator;
 import io.botengine.sandbox.RunnerScenario;
 import io.botengine.testing.EngineHarness;
 import io.botengine.testing.LogCapture;
@@ -72,6 +74,39 @@ class JobRestartTest {
     List<String> resumedFrom = harness.runner.lastEventIds(task);
     assertTrue(resumedFrom.size() >= 2 && !resumedFrom.get(1).isEmpty(),
         "the resumed stream named the last delivered event: " + resumedFrom);
+  }
+
+  /**
+   * The engine dies while the Runner holds its answer to the upload (the task exists, the engine
+   * never learnt its id), and after the restart the user cancels before Telegram served the file
+   * again. The file is then uploaded once more with the job's Idempotency-Key only to find that
+   * task, which is cancelled: no task is left running for a job the user cancelled.
+   */
+  @Test
+  void cancelsTheRunnerTaskOfAnUploadCutShortByACrashWhenTheUserCancelsFirst() {
+    long user = 3004;
+    harness.start(EngineHarness.CRASHABLE);
+    harness.runner.scenarioFor(user, RunnerScenario.manyOutputs(3, Duration.ofMillis(100))
+        .withUpload(RunnerScenario.UploadReply.HELD_UNTIL_REPEATED));
+    harness.bot.sendText(user, "/cv", "ru");
+    harness.awaitMessages(user, 1);
+    harness.bot.sendDocument(user, "cv.txt", "text/plain", "CV".getBytes(StandardCharsets.UTF_8));
+    harness.awaitAssert(() -> assertEquals(1, harness.runner.uploads().size()));
+    String task = harness.runner.uploads().get(0).taskId();
+
+    harness.crashEngine();
+    harness.bot.slowNext(BotApiEmulator.FILE_DOWNLOAD, 1, Duration.ofSeconds(4));
+    harness.start(EngineHarness.CRASHABLE);
+    harness.bot.sendText(user, "/cancel", "ru");
+
+    harness.awaitAssert(() -> assertEquals(List.of(task), harness.runner.cancelled()));
+    List<RunnerEmulator.Upload> uploads = harness.runner.uploads();
+    assertEquals(2, uploads.size(), uploads.toString());
+    assertEquals(task, uploads.get(1).taskId(), "the upload again found the same task");
+    List<String> texts = harness.messages(user).stream().map(Sent::text).toList();
+    assertEquals("Анализ отменён.", texts.get(texts.size() - 1), texts.toString());
+    assertTrue(texts.stream().noneMatch(t -> t != null && t.startsWith("Вывод")),
+        texts.toString());
   }
 
   @Test

@@ -97,6 +97,23 @@ public final class EngineHarness implements AutoCloseable {
     }
   }
 
+  /**
+   * Settings for an engine that {@link #crashEngine} may kill: the actor system's termination runs
+   * no coordinated shutdown. The next engine takes over the killed one's leases once they expire
+   * ({@code bot.lease.heartbeat-timeout}, 6 s).
+   */
+  public static final Map<String, Object> CRASHABLE =
+      Map.of("akka.coordinated-shutdown.run-by-actor-system-terminate", "off");
+
+  /**
+   * Stops the engine as a killed process stops: no coordinated shutdown, nothing handed over, its
+   * leases neither renewed nor released. Start it with {@link #CRASHABLE}.
+   */
+  public void crashEngine() {
+    ClusterHarness.kill(engine.system());
+    engine = null;
+  }
+
   public int httpPort() {
     return httpPort;
   }

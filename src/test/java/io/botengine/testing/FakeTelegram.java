@@ -132,12 +132,25 @@ public final class FakeTelegram implements TelegramGateway {
     return CompletableFuture.completedFuture(ids.incrementAndGet());
   }
 
+  private volatile CompletableFuture<Void> downloadsHeld = CompletableFuture.completedFuture(null);
+
+  /** From now on downloads are answered only after {@link #releaseDownloads}. */
+  public void holdDownloads() {
+    downloadsHeld = new CompletableFuture<>();
+  }
+
+  /** Answers the downloads held so far, and the later ones at once. */
+  public void releaseDownloads() {
+    downloadsHeld.complete(null);
+  }
+
   @Override
   public CompletionStage<byte[]> download(String fileId, long maxBytes) {
     downloads.tell(new Download(fileId));
     byte[] content = files.get(fileId);
-    return content == null
+    CompletableFuture<byte[]> answer = content == null
         ? CompletableFuture.failedFuture(new Failure(400, "Bad Request: file not found", null))
         : CompletableFuture.completedFuture(content);
+    return downloadsHeld.thenCompose(released -> answer);
   }
 }

@@ -32,4 +32,9 @@ public final class ProbeJobs implements JobLauncher {
   public void cancel(ActorContext<?> context, String jobId, String taskId) {
     calls.tell(new Call("cancel", null, jobId, taskId));
   }
+
+  @Override
+  public void cancelOrphan(ActorContext<?> context, JobSpec spec) {
+    calls.tell(new Call("cancelOrphan", spec, spec.jobId(), null));
+  }
 }

@@ -662,6 +662,32 @@ class UserEntityTest {
     assertEquals(1, kit.getState().account().reserved());
   }
 
+  /**
+   * The Runner may have made a task for the upload the crash cut short; cancelled before the file
+   * was uploaded again, the job still has the file uploaded once more, with its key, only to find
+   * that task and cancel it.
+   */
+  @Test
+  void cancelsTheTaskOfAnUploadCutShortWhenTheJobIsCancelledBeforeTheFileIsUploadedAgain() {
+    String jobId = startJob();
+    telegram.holdDownloads();
+    restart();
+    assertEquals(new FakeTelegram.Download("f-ok"), downloads.receiveMessage());
+    assertEquals("Анализ отменён.", sayAndRead("/cancel"));
+    assertEquals(new ProbeJobs.Call("cancel", null, jobId, null), jobs.receiveMessage());
+    telegram.releaseDownloads();
+    ProbeJobs.Call reap = jobs.receiveMessage();
+    assertEquals("cancelOrphan", reap.what());
+    assertEquals(jobId, reap.jobId());
+    assertEquals(USER, reap.spec().userId());
+    assertEquals("cv.txt", reap.spec().fileName());
+    assertEquals("Иван Иванов, Java developer",
+        new String(reap.spec().content(), StandardCharsets.UTF_8));
+    jobs.expectNoMessage(Duration.ofMillis(100));
+    expectNoMessage();
+    assertEquals(0, kit.getState().account().reserved());
+  }
+
   @Test
   void asksForTheFileAgainWhenTelegramNoLongerServesIt() {
     startJob();
