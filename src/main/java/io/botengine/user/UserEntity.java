@@ -68,15 +68,13 @@ public final class UserEntity
   /** Telegram Stars, the only currency the bot takes. */
   static final String STARS = "XTR";
 
-  /** For lines logged from a Bot API call's callback, outside the actor. */
-  private static final org.slf4j.Logger PAYMENTS_LOG =
-      org.slf4j.LoggerFactory.getLogger(UserEntity.class);
-
   /**
-   * The level of this class's lines, checked before a per-output DEBUG line: {@code getLog()} sets
-   * the actor's MDC, and the line's arguments are built, even when DEBUG is off.
+   * This class's logger, for lines logged from a Bot API call's callback, outside the actor, and
+   * for the level checked before a per-output DEBUG line:
+   * {@code getLog()} sets the actor's MDC, and the line's arguments are built, even when DEBUG is
+   * off.
    */
-  private static final org.slf4j.Logger LEVEL = PAYMENTS_LOG;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UserEntity.class);
 
   /** A journal that fails a write or a replay restarts the user, with backoff, instead of stopping it. */
   static final BackoffSupervisorStrategy JOURNAL_FAILURE =
@@ -765,7 +763,7 @@ public final class UserEntity
     plan.then(() -> deps.telegram().answerPreCheckout(query.queryId(), error)
         .whenComplete((ok, failure) -> {
           if (failure != null) {
-            PAYMENTS_LOG.warn("user {}: answering pre-checkout {} failed: {}", userId,
+            LOG.warn("user {}: answering pre-checkout {} failed: {}", userId,
                 query.queryId(), Failures.describe(failure));
           }
         }));
@@ -1108,7 +1106,7 @@ public final class UserEntity
     if (!state.hasJob(cmd.jobId()) || cmd.index() <= state.job().lastDelivered()) {
       return Effect().reply(cmd.replyTo(), Done.getInstance());
     }
-    if (LEVEL.isDebugEnabled()) {
+    if (LOG.isDebugEnabled()) {
       context.getLog().debug("user {} job {} task {}: output {} delivered", userId, cmd.jobId(),
           state.job().taskId(), cmd.index());
     }
