@@ -359,6 +359,9 @@ public record EngineSettings(
             r.positiveDuration("bot.webapp.linger"),
             r.positiveDuration("bot.webapp.handshake-retry"),
             r.positiveDuration("bot.webapp.handshake-timeout"));
+    // Read by WebEvents, an extension that starts with the actor system; checked here.
+    r.positiveDuration("bot.webapp.topic-idle");
+    r.positiveDuration("bot.webapp.unfollowed-topic-idle");
     return new Ops(r.string("bot.metrics.token"), format, webApp);
   }
 

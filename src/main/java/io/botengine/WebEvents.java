@@ -27,8 +27,10 @@ import java.util.function.Supplier;
  *
  * <p>Each event gets an id unique in the cluster when it is published ({@code <node>-<n>}, the node
  * part random per start), so every serving node that heard it knows it by the same id. The topic
- * actors of this node live under one registry actor, which stops a user's topic after {@link
- * #IDLE} without a publication. Events of a user no node subscribes to are not sent anywhere, and
+ * actors of this node live under one registry actor, which stops a user's topic after {@code
+ * bot.webapp.topic-idle} without a publication, or after {@code bot.webapp.unfollowed-topic-idle}
+ * when no web client followed the user when last asked. Events of a user no node subscribes to
+ * are not sent anywhere, and
  * their JSON is never made: the publishing calls hand in how to make it, and the registry makes it
  * only for an event that goes out.
  */
@@ -41,8 +43,25 @@ public final class WebEvents implements Extension {
         }
       };
 
-  /** A publishing topic unused this long is stopped (it is made again on the next event). */
-  static final Duration IDLE = Duration.ofMinutes(10);
+  /**
+   * How long a publishing topic stays without a publication (it is made again on the next event):
+   * {@code followed} while some web client follows the user, {@code unfollowed} otherwise, which
+   * is most users; each held topic costs about 4 KB of heap.
+   */
+  record Idle(Duration followed, Duration unfollowed) {
+    static Idle of(com.typesafe.config.Config config) {
+      return new Idle(
+          config.hasPath("bot.webapp.topic-idle")
+              ? config.getDuration("bot.webapp.topic-idle") : Duration.ofMinutes(10),
+          config.hasPath("bot.webapp.unfollowed-topic-idle")
+              ? config.getDuration("bot.webapp.unfollowed-topic-idle") : Duration.ofMinutes(1));
+    }
+
+    /** How often idle topics are looked for. */
+    Duration sweep() {
+      return unfollowed.compareTo(followed) < 0 ? unfollowed : followed;
+    }
+  }
 
   /**
    * One event for a user's web clients: SSE {@code type}, JSON {@code data}; {@code id} as
@@ -60,7 +79,8 @@ public final class WebEvents implements Extension {
   private final AtomicLong seq = new AtomicLong();
 
   private WebEvents(ActorSystem<?> system) {
-    registry = system.systemActorOf(registry(node), "webapp-events", Props.empty());
+    registry = system.systemActorOf(registry(node, Idle.of(system.settings().config())),
+        "webapp-events", Props.empty());
   }
 
   public static WebEvents get(ActorSystem<?> system) {
@@ -170,9 +190,9 @@ public final class WebEvents implements Extension {
   private static final Duration LEARN = Duration.ofSeconds(2);
   private static final Duration STALE = Duration.ofSeconds(1);
 
-  private static Behavior<Publish> registry(String node) {
+  private static Behavior<Publish> registry(String node, Idle idle) {
     return Behaviors.<Object>setup(ctx -> Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Sweep.INSTANCE, IDLE);
+      timers.startTimerWithFixedDelay(Sweep.INSTANCE, idle.sweep());
       Map<Long, UserTopic> topics = new HashMap<>();
       Consumer<Long> askStats = user -> {
         UserTopic t = topics.get(user);
@@ -242,13 +262,20 @@ public final class WebEvents implements Extension {
           })
           .onMessageEquals(Sweep.INSTANCE, () -> {
             long now = System.nanoTime();
+            int before = topics.size();
             topics.values().removeIf(t -> {
-              boolean idle = now - t.lastUsed > IDLE.toNanos();
-              if (idle) {
+              Duration after = t.instances > 0 ? idle.followed() : idle.unfollowed();
+              boolean stop = !t.asking && t.pending.isEmpty()
+                  && now - t.lastUsed > after.toNanos();
+              if (stop) {
                 ctx.stop(t.ref);
               }
-              return idle;
+              return stop;
             });
+            if (topics.size() < before) {
+              ctx.getLog().debug("stopped {} idle topics, {} kept", before - topics.size(),
+                  topics.size());
+            }
             return Behaviors.same();
           })
           .build();

@@ -61,4 +61,32 @@ class WebEventsTest {
     assertEquals("{\"index\":1}", event.data());
     assertEquals(1, made.get());
   }
+
+  /**
+   * The topic of a user no web client follows is stopped after {@code unfollowed-topic-idle} (here
+   * 200 ms); a followed user's stays for {@code topic-idle} (here an hour).
+   */
+  @Test
+  void stopsTheTopicOfAUserNobodyFollowsSoonerThanAFollowedUsersTopic() {
+    ActorTestKit node = ActorTestKit.create(ConfigFactory.parseString(
+            "bot.webapp.unfollowed-topic-idle = 200ms\nbot.webapp.topic-idle = 1h")
+        .withFallback(testKit.system().settings().config()));
+    try {
+      TestProbe<WebEvents.Event> client = node.createTestProbe();
+      node.spawn(WebEvents.topic(4205)).tell(Topic.subscribe(client.getRef()));
+      WebEvents events = WebEvents.get(node.system());
+      events.publish(4205, "output", "{}");
+      client.expectMessageClass(WebEvents.Event.class, WAIT);
+      events.publish(4204, "output", "{}");
+      client.awaitAssert(WAIT, () -> {
+        assertTrue(CapturingAppender.text().contains("stopped 1 idle topics, 1 kept"),
+            "the unfollowed user's topic was stopped, the followed one's kept");
+        return null;
+      });
+      assertTrue(CapturingAppender.text()
+          .contains("user 4204: no web client follows; 1 events not sent"));
+    } finally {
+      node.shutdownTestKit();
+    }
+  }
 }
