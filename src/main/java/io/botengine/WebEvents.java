@@ -9,6 +9,7 @@ import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.pubsub.Topic;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,9 +31,8 @@ import java.util.function.Supplier;
  * actors of this node live under one registry actor, which stops a user's topic after {@code
  * bot.webapp.topic-idle} without a publication, or after {@code bot.webapp.unfollowed-topic-idle}
  * when no web client followed the user when last asked. Events of a user no node subscribes to
- * are not sent anywhere, and
- * their JSON is never made: the publishing calls hand in how to make it, and the registry makes it
- * only for an event that goes out.
+ * are not sent anywhere, and their JSON is never made: the publishing calls hand in how to make
+ * it, and the registry makes it only for an event that goes out.
  */
 public final class WebEvents implements Extension {
   private static final ExtensionId<WebEvents> ID =
@@ -49,7 +49,7 @@ public final class WebEvents implements Extension {
    * is most users; each held topic costs about 4 KB of heap.
    */
   record Idle(Duration followed, Duration unfollowed) {
-    static Idle of(com.typesafe.config.Config config) {
+    static Idle of(Config config) {
       return new Idle(
           config.hasPath("bot.webapp.topic-idle")
               ? config.getDuration("bot.webapp.topic-idle") : Duration.ofMinutes(10),
