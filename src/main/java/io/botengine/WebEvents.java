@@ -50,11 +50,8 @@ public final class WebEvents implements Extension {
    */
   record Idle(Duration followed, Duration unfollowed) {
     static Idle of(Config config) {
-      return new Idle(
-          config.hasPath("bot.webapp.topic-idle")
-              ? config.getDuration("bot.webapp.topic-idle") : Duration.ofMinutes(10),
-          config.hasPath("bot.webapp.unfollowed-topic-idle")
-              ? config.getDuration("bot.webapp.unfollowed-topic-idle") : Duration.ofMinutes(1));
+      return new Idle(config.getDuration("bot.webapp.topic-idle"),
+          config.getDuration("bot.webapp.unfollowed-topic-idle"));
     }
 
     /** How often idle topics are looked for. */
