@@ -30,6 +30,7 @@ import io.botengine.user.AdminRoutes;
 import io.botengine.webapp.WebAppRoutes;
 import io.botengine.user.UserEntity;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -65,7 +66,7 @@ final class Guardian {
                   settings.user(),
                   settings.telegram().maxFileSize(),
                   telegram,
-                  outboxDeps(ctx, settings.delivery(), telegram),
+                  outboxDeps(ctx, settings, telegram),
                   launcher,
                   Clock.systemUTC()));
           UserDirectory users = directory(ctx.getSystem(), settings);
@@ -119,12 +120,16 @@ final class Guardian {
   }
 
   private static ChatOutbox.Deps outboxDeps(
-      ActorContext<Void> ctx, EngineSettings.Delivery delivery, BotApiClient telegram) {
+      ActorContext<Void> ctx, EngineSettings settings, BotApiClient telegram) {
+    EngineSettings.Delivery delivery = settings.delivery();
+    // A call ends within the client's read timeout once it leaves the client's queue: a permit
+    // held for twice that was never used (its outbox stopped before the call).
+    Duration permitHeldAtMost = settings.telegram().clientReadTimeout().multipliedBy(2);
     ActorRef<RateLimiter.Command> limiter =
         delivery.globalRate() > 0
             ? ctx.spawn(RateLimiter.create(
-                (delivery.paidBroadcast() ? delivery.paidBroadcastRate() : delivery.globalRate())
-                    * (1 - delivery.globalHeadroom())), "telegram-rate")
+                delivery.paidBroadcast() ? delivery.paidBroadcastRate() : delivery.globalRate(),
+                delivery.globalHeadroom(), permitHeldAtMost), "telegram-rate")
             : null;
     return new ChatOutbox.Deps(telegram, limiter, delivery.chatRate(), delivery.chatBurst(),
         delivery.maxAttempts(), delivery.minBackoff(), delivery.maxBackoff(), null);
@@ -236,7 +241,7 @@ final class Guardian {
               if (error != null) {
                 bound.completeExceptionally(error);
               } else {
-                binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(5), system);
+                binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
                 bound.complete(binding);
               }
             });

@@ -19,6 +19,7 @@ import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The ordered outbox of one chat. Messages leave strictly one after another in the order they
@@ -177,7 +178,7 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
         .onMessage(Drain.class, this::onDrain)
         .onMessage(Delivered.class, this::onDelivered)
         .onMessage(NotDelivered.class, this::onNotDelivered)
-        .onMessage(Permitted.class, p -> send())
+        .onMessage(Permitted.class, p -> send(p.permit()))
         .onMessageEquals(Retry.INSTANCE, this::attempt)
         .onMessageEquals(ChatToken.INSTANCE, this::attempt)
         .onSignal(PostStop.class, stop -> { untrackQueue.run(); return this; })
@@ -281,14 +282,24 @@ public final class ChatOutbox extends AbstractBehavior<ChatOutbox.Command> {
       deps.limiter().tell(new RateLimiter.Acquire(permits, reply));
       return this;
     }
-    return send();
+    return send(null);
   }
 
-  private Behavior<Command> send() {
+  /**
+   * Makes the call; the limiter's {@code permit} (null without a limiter) goes back when the call
+   * ends, even if this outbox has stopped by then (the client ends every call within its read
+   * timeout).
+   */
+  private Behavior<Command> send(RateLimiter.Permit permit) {
     attempts++;
+    CompletionStage<Long> call = deps.gateway().send(chatId, inFlight.message());
+    if (permit != null) {
+      ActorRef<RateLimiter.Command> limiter = deps.limiter();
+      call.whenComplete((id, error) -> limiter.tell(new RateLimiter.Release(permit.id())));
+    }
     getContext()
         .pipeToSelf(
-            deps.gateway().send(chatId, inFlight.message()),
+            call,
             (id, error) ->
                 error == null
                     ? new Delivered(id)

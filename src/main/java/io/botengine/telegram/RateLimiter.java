@@ -12,6 +12,8 @@ import akka.cluster.typed.Cluster;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.stream.StreamSupport;
 
@@ -27,6 +29,16 @@ import java.util.stream.StreamSupport;
  * for one permit at a time, chats take turns. A busy bot therefore sends slower instead of
  * buffering without bound, and the wait reaches the Runner stream through the outboxes'
  * acknowledgements. One per node.
+ *
+ * <p>Pacing alone cannot keep Telegram's one-second window: calls held up after their permit (a
+ * garbage collection, a busy dispatcher, a connection being opened) reach Telegram together with
+ * the calls granted after them. So each permit is also held until its call is answered, and counts
+ * for one second more: a call reaches Telegram between its permit and its answer, and no permit is
+ * granted while the node's share of the bot's rate (its window cap) is held or was answered
+ * within the last second. Telegram then never sees more than that share from this node in any one
+ * second, whatever the delays on the way; it costs throughput only when Telegram answers slowly
+ * (the share per one second and an answer). A permit not returned within {@code heldAtMost} (its
+ * holder stopped before calling) counts as answered then.
  */
 public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
 
@@ -39,10 +51,11 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
    */
   public record Acquire(ActorRef<Permit> replyTo, boolean reply) implements Command {}
 
-  /** Permission for one Bot API call. */
-  public enum Permit {
-    INSTANCE
-  }
+  /** Permission for one Bot API call: {@link Release} it once the call is answered or failed. */
+  public record Permit(long id) {}
+
+  /** The call made on permit {@code id} has its answer (or has failed). */
+  public record Release(long id) implements Command {}
 
   private enum Tick implements Command {
     INSTANCE
@@ -53,32 +66,53 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
   }
 
   private static final Duration RECOUNT_EVERY = Duration.ofSeconds(5);
+  private static final long WINDOW_NANOS = 1_000_000_000L;
 
   private final TimerScheduler<Command> timers;
   private final LongSupplier clock;
   private final double clusterRate;
+  private final double headroom;
+  private final long heldAtMostNanos;
   private final Deque<ActorRef<Permit>> replies = new ArrayDeque<>();
   private final Deque<ActorRef<Permit>> outputs = new ArrayDeque<>();
+  /** Permits granted and not yet released, by id (ids rise, so the oldest comes first). */
+  private final Map<Long, Long> held = new LinkedHashMap<>();
+  /** When each call of the last second was answered, oldest first. */
+  private final Deque<Long> answered = new ArrayDeque<>();
   private long spacingNanos;
+  private int windowCap;
   private long nextFreeAt = Long.MIN_VALUE;
+  private long tickAt = Long.MAX_VALUE;
+  private long nextId;
 
-  /** A limiter for {@code clusterRate} calls per second across the cluster. */
-  public static Behavior<Command> create(double clusterRate) {
-    return create(clusterRate, System::nanoTime);
+  /**
+   * A limiter for {@code clusterRate} calls per second across the cluster, paced {@code headroom}
+   * under it; a permit not released within {@code heldAtMost} is taken back.
+   */
+  public static Behavior<Command> create(double clusterRate, double headroom, Duration heldAtMost) {
+    return create(clusterRate, headroom, heldAtMost, System::nanoTime);
   }
 
   /** The same, reading the time in nanoseconds from {@code clock}. */
-  static Behavior<Command> create(double clusterRate, LongSupplier clock) {
-    return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new RateLimiter(ctx, timers, clock, clusterRate)));
+  static Behavior<Command> create(
+      double clusterRate, double headroom, Duration heldAtMost, LongSupplier clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new RateLimiter(ctx, timers, clock, clusterRate, headroom, heldAtMost)));
   }
 
   private RateLimiter(
-      ActorContext<Command> ctx, TimerScheduler<Command> timers, LongSupplier clock, double rate) {
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      LongSupplier clock,
+      double rate,
+      double headroom,
+      Duration heldAtMost) {
     super(ctx);
     this.timers = timers;
     this.clock = clock;
     this.clusterRate = rate;
+    this.headroom = headroom;
+    this.heldAtMostNanos = heldAtMost.toNanos();
     recount();
     timers.startTimerWithFixedDelay(Recount.INSTANCE, RECOUNT_EVERY);
   }
@@ -87,7 +121,11 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Acquire.class, this::onAcquire)
-        .onMessageEquals(Tick.INSTANCE, this::grant)
+        .onMessage(Release.class, this::onRelease)
+        .onMessageEquals(Tick.INSTANCE, () -> {
+          tickAt = Long.MAX_VALUE;
+          return grant();
+        })
         .onMessageEquals(Recount.INSTANCE, () -> {
           recount();
           return grant();
@@ -100,19 +138,58 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
     return grant();
   }
 
+  private Behavior<Command> onRelease(Release release) {
+    if (held.remove(release.id()) != null) {
+      answered.addLast(clock.getAsLong());
+    }
+    return grant();
+  }
+
   private Behavior<Command> grant() {
     long now = clock.getAsLong();
+    forgetOlderThanAWindow(now);
     while (!replies.isEmpty() || !outputs.isEmpty()) {
       if (nextFreeAt != Long.MIN_VALUE && nextFreeAt > now) {
-        if (!timers.isTimerActive(Tick.INSTANCE)) {
-          timers.startSingleTimer(Tick.INSTANCE, Duration.ofNanos(nextFreeAt - now));
-        }
-        return this;
+        return wakeAt(nextFreeAt, now);
+      }
+      if (held.size() + answered.size() >= windowCap) {
+        // A release wakes it too; the timer covers the window moving on and unreturned permits.
+        long windowMoves = answered.isEmpty() ? Long.MAX_VALUE : answered.peekFirst() + WINDOW_NANOS;
+        long takenBack =
+            held.isEmpty() ? Long.MAX_VALUE : held.values().iterator().next() + heldAtMostNanos;
+        return wakeAt(Math.min(windowMoves, takenBack), now);
       }
       long planned =
           nextFreeAt == Long.MIN_VALUE ? now : Math.max(nextFreeAt, now - spacingNanos / 2);
       nextFreeAt = planned + spacingNanos;
-      (replies.isEmpty() ? outputs : replies).pollFirst().tell(Permit.INSTANCE);
+      long id = nextId++;
+      held.put(id, now);
+      (replies.isEmpty() ? outputs : replies).pollFirst().tell(new Permit(id));
+    }
+    return this;
+  }
+
+  /** Drops answers older than a second, and takes back permits held longer than allowed. */
+  private void forgetOlderThanAWindow(long now) {
+    while (!answered.isEmpty() && now - answered.peekFirst() >= WINDOW_NANOS) {
+      answered.pollFirst();
+    }
+    for (var it = held.entrySet().iterator(); it.hasNext(); ) {
+      var permit = it.next();
+      if (now - permit.getValue() < heldAtMostNanos) {
+        break;
+      }
+      it.remove();
+      answered.addLast(now);
+      getContext().getLog().warn("Bot API permit {} not returned within {} s; taken back",
+          permit.getKey(), heldAtMostNanos / 1_000_000_000L);
+    }
+  }
+
+  private Behavior<Command> wakeAt(long at, long now) {
+    if (at < tickAt) {
+      tickAt = at;
+      timers.startSingleTimer(Tick.INSTANCE, Duration.ofNanos(Math.max(at - now, 1)));
     }
     return this;
   }
@@ -124,11 +201,17 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
                 Cluster.get(getContext().getSystem()).state().getMembers().spliterator(), false)
             .filter(m -> m.status() == MemberStatus.up())
             .count();
-    double perNode = clusterRate / Math.max(1, up);
+    double share = clusterRate / Math.max(1, up);
+    double perNode = share * (1 - headroom);
     long spacing = (long) (1e9 / perNode);
+    // The node's share of the rate, rounded down (one node: 30 of 30; two: 15; three: 10), but
+    // never under the paced share rounded up: from four nodes on, rounding down would cost up to a
+    // fifth of the rate (eight: 3 each, 24/s in all), so there a second in which every node sends
+    // its most may see a call or two over (four: 8 each, 32).
+    windowCap = (int) Math.max(1, Math.max(Math.ceil(perNode), Math.floor(share)));
     if (spacing != spacingNanos) {
-      getContext().getLog().info("Bot API rate on this node: {}/s ({} members up)",
-          String.format("%.1f", perNode), up);
+      getContext().getLog().info("Bot API rate on this node: {}/s, at most {} in any second"
+          + " ({} members up)", String.format("%.1f", perNode), windowCap, up);
       spacingNanos = spacing;
     }
   }

@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-/** Before its user actor stops (hand-over, passivation) the outbox sends what it holds. */
+/**
+ * Before its user actor stops (hand-over, passivation) the outbox sends what it holds; a permit of
+ * the bot-wide limiter goes back when its call ends, even after the outbox stopped.
+ */
 class ChatOutboxDrainTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
 
@@ -72,5 +75,24 @@ class ChatOutboxDrainTest {
     TestProbe<ChatOutbox.Drained> drained = testKit.createTestProbe();
     outbox.tell(new ChatOutbox.Drain(drained.ref()));
     assertEquals(ChatOutbox.Drained.INSTANCE, drained.receiveMessage());
+  }
+
+  @Test
+  void returnsTheLimitersPermitWhenItsCallEndsEvenAfterTheOutboxStopped()
+      throws InterruptedException {
+    HeldCalls telegram = new HeldCalls();
+    TestProbe<RateLimiter.Command> limiter = testKit.createTestProbe();
+    var outbox = testKit.spawn(ChatOutbox.create(3,
+        new ChatOutbox.Deps(telegram, limiter.ref(), 0, 1, 3, Duration.ofMillis(10),
+            Duration.ofMillis(20), null), null));
+    outbox.tell(ChatOutbox.Send.of(Outgoing.Text.plain("hello")));
+    RateLimiter.Acquire acquire = limiter.expectMessageClass(RateLimiter.Acquire.class);
+    acquire.replyTo().tell(new RateLimiter.Permit(7));
+    CompletableFuture<Long> call = telegram.next();
+
+    testKit.stop(outbox);
+    limiter.expectNoMessage(Duration.ofMillis(200));
+    call.complete(1L);
+    assertEquals(new RateLimiter.Release(7), limiter.receiveMessage());
   }
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Replies to users go ahead of job outputs waiting for the bot-wide rate; permits keep to the
- * planned pace when the limiter's timer fires late, but never come closer than half a spacing.
+ * planned pace when the limiter's timer fires late, but never come closer than half a spacing; and
+ * calls held up after their permits never let more than the rate reach Telegram in one second.
  */
 class RateLimiterTest {
   private static final com.typesafe.config.Config CLUSTER = ConfigFactory.parseString(
@@ -29,6 +30,7 @@ class RateLimiterTest {
       ActorTestKit.create(ManualTime.config().withFallback(CLUSTER));
   private static final ManualTime manualTime = ManualTime.get(manualKit.system());
   private static final Duration SPACING = Duration.ofMillis(50);
+  private static final Duration HELD_AT_MOST = Duration.ofSeconds(60);
 
   @AfterAll
   static void stop() {
@@ -38,12 +40,12 @@ class RateLimiterTest {
 
   /** A limiter of 20 permits/s (50 ms apart) on the manual clock, and three outputs waiting. */
   private static TestProbe<RateLimiter.Permit> threeWaitingOn(AtomicLong clock) {
-    var limiter = manualKit.spawn(RateLimiter.create(20, clock::get));
+    var limiter = manualKit.spawn(RateLimiter.create(20, 0, HELD_AT_MOST, clock::get));
     TestProbe<RateLimiter.Permit> permits = manualKit.createTestProbe();
     for (int i = 0; i < 3; i++) {
       limiter.tell(new RateLimiter.Acquire(permits.ref(), false));
     }
-    permits.expectMessage(RateLimiter.Permit.INSTANCE);
+    permits.expectMessageClass(RateLimiter.Permit.class);
     permits.expectNoMessage(Duration.ofMillis(100));
     return permits;
   }
@@ -55,12 +57,12 @@ class RateLimiterTest {
 
     clock.set(Duration.ofMillis(70).toNanos());
     manualTime.timePasses(SPACING);
-    permits.expectMessage(RateLimiter.Permit.INSTANCE);
+    permits.expectMessageClass(RateLimiter.Permit.class);
 
     // planned at 100 ms: 50 ms after the one planned at 50 ms, though that came at 70 ms
     clock.set(Duration.ofMillis(100).toNanos());
     manualTime.timePasses(Duration.ofMillis(30));
-    permits.expectMessage(RateLimiter.Permit.INSTANCE);
+    permits.expectMessageClass(RateLimiter.Permit.class);
   }
 
   @Test
@@ -70,7 +72,7 @@ class RateLimiterTest {
 
     clock.set(Duration.ofMillis(150).toNanos());
     manualTime.timePasses(SPACING);
-    permits.expectMessage(RateLimiter.Permit.INSTANCE);
+    permits.expectMessageClass(RateLimiter.Permit.class);
 
     // planned at 100 ms, but the last one came at 150 ms: not before 175 ms
     clock.set(Duration.ofMillis(174).toNanos());
@@ -78,7 +80,7 @@ class RateLimiterTest {
     permits.expectNoMessage(Duration.ofMillis(100));
     clock.set(Duration.ofMillis(175).toNanos());
     manualTime.timePasses(Duration.ofMillis(1));
-    permits.expectMessage(RateLimiter.Permit.INSTANCE);
+    permits.expectMessageClass(RateLimiter.Permit.class);
   }
 
   /** Tags each permit the limiter grants to it, so one probe sees the order. */
@@ -91,7 +93,7 @@ class RateLimiterTest {
 
   @Test
   void grantsRepliesAheadOfWaitingJobOutputs() {
-    var limiter = testKit.spawn(RateLimiter.create(20));
+    var limiter = testKit.spawn(RateLimiter.create(20, 0, HELD_AT_MOST));
     TestProbe<String> order = testKit.createTestProbe();
     for (int i = 1; i <= 4; i++) {
       limiter.tell(new RateLimiter.Acquire(tagged("output " + i, order), false));
@@ -102,5 +104,59 @@ class RateLimiterTest {
       granted.add(order.receiveMessage(Duration.ofSeconds(3)));
     }
     assertEquals(List.of("output 1", "reply", "output 2", "output 3", "output 4"), granted);
+  }
+
+  /** Lets the limiter's timers run up to {@code millis} on the clock it reads. */
+  private static void advanceTo(AtomicLong clock, long millis) {
+    long from = Duration.ofNanos(clock.get()).toMillis();
+    clock.set(Duration.ofMillis(millis).toNanos());
+    manualTime.timePasses(Duration.ofMillis(millis - from));
+  }
+
+  @Test
+  void grantsNoMoreThanTheRateInOneSecondWhenCallsAreHeldUpAfterTheirPermits() {
+    AtomicLong clock = new AtomicLong();
+    // 4 per second: a permit every 250 ms, at most 4 held or answered within a second
+    var limiter = manualKit.spawn(RateLimiter.create(4, 0, HELD_AT_MOST, clock::get));
+    TestProbe<RateLimiter.Permit> permits = manualKit.createTestProbe();
+    for (int i = 0; i < 6; i++) {
+      limiter.tell(new RateLimiter.Acquire(permits.ref(), false));
+    }
+    List<RateLimiter.Permit> granted = new ArrayList<>();
+    granted.add(permits.expectMessageClass(RateLimiter.Permit.class));
+    for (long at = 250; at <= 750; at += 250) {
+      advanceTo(clock, at);
+      granted.add(permits.expectMessageClass(RateLimiter.Permit.class));
+    }
+
+    // The four calls were held up (a pause) and reach Telegram together at 1 s, where pacing alone
+    // would grant the fifth: it must wait until those four are a second old.
+    advanceTo(clock, 1000);
+    permits.expectNoMessage(Duration.ofMillis(100));
+    granted.forEach(permit -> limiter.tell(new RateLimiter.Release(permit.id())));
+    permits.expectNoMessage(Duration.ofMillis(100));
+    advanceTo(clock, 1999);
+    permits.expectNoMessage(Duration.ofMillis(100));
+    advanceTo(clock, 2000);
+    permits.expectMessageClass(RateLimiter.Permit.class);
+  }
+
+  @Test
+  void takesBackAPermitItsHolderNeverReturned() {
+    AtomicLong clock = new AtomicLong();
+    var limiter =
+        manualKit.spawn(RateLimiter.create(1, 0, Duration.ofSeconds(3), clock::get));
+    TestProbe<RateLimiter.Permit> permits = manualKit.createTestProbe();
+    limiter.tell(new RateLimiter.Acquire(permits.ref(), false));
+    limiter.tell(new RateLimiter.Acquire(permits.ref(), false));
+    permits.expectMessageClass(RateLimiter.Permit.class);
+
+    advanceTo(clock, 2999);
+    permits.expectNoMessage(Duration.ofMillis(100));
+    // taken back at 3 s, and counted as a call answered then: its call may have reached Telegram
+    advanceTo(clock, 3000);
+    permits.expectNoMessage(Duration.ofMillis(100));
+    advanceTo(clock, 4000);
+    permits.expectMessageClass(RateLimiter.Permit.class);
   }
 }
