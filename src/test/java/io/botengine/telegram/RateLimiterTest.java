@@ -66,6 +66,22 @@ class RateLimiterTest {
   }
 
   @Test
+  void keepsThePlannedPaceWhenEveryTimerFiresMoreThanHalfASpacingLate() {
+    AtomicLong clock = new AtomicLong();
+    TestProbe<RateLimiter.Permit> permits = threeWaitingOn(clock);
+
+    // Akka's timers fire about two ticks late, which at 30/s is more than half a spacing: each
+    // permit 30 ms after its plan here. The plan stays (50, 100, 150 ms), so the timer is set
+    // 20 ms after each permit, not a full spacing: the pace is the planned one.
+    clock.set(Duration.ofMillis(80).toNanos());
+    manualTime.timePasses(SPACING);
+    permits.expectMessageClass(RateLimiter.Permit.class);
+    clock.set(Duration.ofMillis(130).toNanos());
+    manualTime.timePasses(Duration.ofMillis(20));
+    permits.expectMessageClass(RateLimiter.Permit.class);
+  }
+
+  @Test
   void neverGrantsTwoPermitsCloserThanHalfASpacing() {
     AtomicLong clock = new AtomicLong();
     TestProbe<RateLimiter.Permit> permits = threeWaitingOn(clock);
