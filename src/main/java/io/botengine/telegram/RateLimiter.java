@@ -28,12 +28,11 @@ import java.util.stream.StreamSupport;
  * paced 28.5/s at 25.5/s). Where a spacing is at least two ticks (the free 30/s), never two
  * permits go closer than half a spacing (no bursts: a burst delayed in transit would reach
  * Telegram together with the next one); at paid broadcasts' rates, the permits of a tick go
- * together. Chat
- * outboxes ask for a permit before each call: replies to users (commands, prompts, payment answers,
- * errors) go ahead of job outputs, each kind first come, first served, and as every chat waits
- * for one permit at a time, chats take turns. A busy bot therefore sends slower instead of
- * buffering without bound, and the wait reaches the Runner stream through the outboxes'
- * acknowledgements. One per node.
+ * together. Chat outboxes ask for a permit before each call: replies to users (commands, prompts,
+ * payment answers, errors) go ahead of job outputs, each kind first come, first served, and as
+ * every chat waits for one permit at a time, chats take turns. A busy bot therefore sends slower
+ * instead of buffering without bound, and the wait reaches the Runner stream through the
+ * outboxes' acknowledgements. One per node.
  *
  * <p>Pacing alone cannot keep Telegram's one-second window: calls held up after their permit (a
  * garbage collection, a busy dispatcher, a connection being opened) reach Telegram together with
