@@ -36,7 +36,7 @@ class DeliveryLoadTest {
     harness.start(Map.of(
         "bot.telegram.delivery.global-rate", RATE,
         "bot.telegram.delivery.chat-rate", RATE,
-        "bot.telegram.delivery.chat-burst", 1, "akka.http.host-connection-pool.min-connections", Integer.getInteger("diag.min", 0)));
+        "bot.telegram.delivery.chat-burst", 1));
   }
 
   @AfterEach
