@@ -77,6 +77,7 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
   private final double clusterRate;
   private final double headroom;
   private final long heldAtMostNanos;
+  private final long tickNanos;
   private final Deque<ActorRef<Permit>> replies = new ArrayDeque<>();
   private final Deque<ActorRef<Permit>> outputs = new ArrayDeque<>();
   /** Permits granted and not yet released, by id (ids rise, so the oldest comes first). */
@@ -87,7 +88,6 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
   private int windowCap;
   private long nextFreeAt = Long.MIN_VALUE;
   private long lastGrantAt;
-  private final long tickNanos;
   /** How far the plan may lag the clock before it starts afresh from now. */
   private long maxLagNanos;
   /** The least time between two permits: half a spacing, none where that is under a tick. */
@@ -159,7 +159,7 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
 
   private Behavior<Command> grant() {
     long now = clock.getAsLong();
-    forgetOlderThanAWindow(now);
+    ageOut(now);
     while (!replies.isEmpty() || !outputs.isEmpty()) {
       // The timer is set for the plan alone: set for the gap as well, it would fire two ticks
       // after that, and the lag would grow with every permit.
@@ -190,7 +190,7 @@ public final class RateLimiter extends AbstractBehavior<RateLimiter.Command> {
   }
 
   /** Drops answers older than a second, and takes back permits held longer than allowed. */
-  private void forgetOlderThanAWindow(long now) {
+  private void ageOut(long now) {
     while (!answered.isEmpty() && now - answered.peekFirst() >= WINDOW_NANOS) {
       answered.pollFirst();
     }

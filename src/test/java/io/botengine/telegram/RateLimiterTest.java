@@ -38,6 +38,15 @@ class RateLimiterTest {
     manualKit.shutdownTestKit();
   }
 
+  /**
+   * The limiter's clock reads {@code clockMillis} while its timers run for {@code passes}: the two
+   * differ where a test makes a timer fire late.
+   */
+  private static void timersRun(AtomicLong clock, long clockMillis, Duration passes) {
+    clock.set(Duration.ofMillis(clockMillis).toNanos());
+    manualTime.timePasses(passes);
+  }
+
   /** A limiter of 20 permits/s (50 ms apart) on the manual clock, and three outputs waiting. */
   private static TestProbe<RateLimiter.Permit> threeWaitingOn(AtomicLong clock) {
     var limiter = manualKit.spawn(RateLimiter.create(20, 0, HELD_AT_MOST, clock::get));
@@ -55,13 +64,11 @@ class RateLimiterTest {
     AtomicLong clock = new AtomicLong();
     TestProbe<RateLimiter.Permit> permits = threeWaitingOn(clock);
 
-    clock.set(Duration.ofMillis(70).toNanos());
-    manualTime.timePasses(SPACING);
+    timersRun(clock, 70, SPACING);
     permits.expectMessageClass(RateLimiter.Permit.class);
 
     // planned at 100 ms: 50 ms after the one planned at 50 ms, though that came at 70 ms
-    clock.set(Duration.ofMillis(100).toNanos());
-    manualTime.timePasses(Duration.ofMillis(30));
+    timersRun(clock, 100, Duration.ofMillis(30));
     permits.expectMessageClass(RateLimiter.Permit.class);
   }
 
@@ -73,11 +80,9 @@ class RateLimiterTest {
     // Akka's timers fire about two ticks late, which at 30/s is more than half a spacing: each
     // permit 30 ms after its plan here. The plan stays (50, 100, 150 ms), so the timer is set
     // 20 ms after each permit, not a full spacing: the pace is the planned one.
-    clock.set(Duration.ofMillis(80).toNanos());
-    manualTime.timePasses(SPACING);
+    timersRun(clock, 80, SPACING);
     permits.expectMessageClass(RateLimiter.Permit.class);
-    clock.set(Duration.ofMillis(130).toNanos());
-    manualTime.timePasses(Duration.ofMillis(20));
+    timersRun(clock, 130, Duration.ofMillis(20));
     permits.expectMessageClass(RateLimiter.Permit.class);
   }
 
@@ -86,16 +91,13 @@ class RateLimiterTest {
     AtomicLong clock = new AtomicLong();
     TestProbe<RateLimiter.Permit> permits = threeWaitingOn(clock);
 
-    clock.set(Duration.ofMillis(150).toNanos());
-    manualTime.timePasses(SPACING);
+    timersRun(clock, 150, SPACING);
     permits.expectMessageClass(RateLimiter.Permit.class);
 
     // planned at 100 ms, but the last one came at 150 ms: not before 175 ms
-    clock.set(Duration.ofMillis(174).toNanos());
-    manualTime.timePasses(Duration.ofMillis(24));
+    timersRun(clock, 174, Duration.ofMillis(24));
     permits.expectNoMessage(Duration.ofMillis(100));
-    clock.set(Duration.ofMillis(175).toNanos());
-    manualTime.timePasses(Duration.ofMillis(1));
+    timersRun(clock, 175, Duration.ofMillis(1));
     permits.expectMessageClass(RateLimiter.Permit.class);
   }
 
@@ -124,9 +126,7 @@ class RateLimiterTest {
 
   /** Lets the limiter's timers run up to {@code millis} on the clock it reads. */
   private static void advanceTo(AtomicLong clock, long millis) {
-    long from = Duration.ofNanos(clock.get()).toMillis();
-    clock.set(Duration.ofMillis(millis).toNanos());
-    manualTime.timePasses(Duration.ofMillis(millis - from));
+    timersRun(clock, millis, Duration.ofMillis(millis - Duration.ofNanos(clock.get()).toMillis()));
   }
 
   @Test
