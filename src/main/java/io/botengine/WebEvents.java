@@ -7,7 +7,8 @@ import akka.actor.typed.Extension;
 import akka.actor.typed.ExtensionId;
 import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.actor.typed.pubsub.Topic;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.typed.receptionist.ServiceKey;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import java.time.Duration;
@@ -15,24 +16,27 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
- * Where a user's chat events for web clients are published (an Akka extension per node): one
- * distributed pub-sub {@link Topic} per user, {@code webapp-events-<user id>}, so whichever node
- * serves the user's web client hears what happens on whichever node hosts the user's actor. The
- * code where a thing happens publishes it with one call here; nothing is kept on this side.
+ * Where a user's chat events for web clients are published (an Akka extension per node), so
+ * whichever node serves the user's web client hears what happens on whichever node hosts the
+ * user's actor. A serving node registers its feed of the user's events with the receptionist under
+ * {@link #followers} ({@code webapp-events-<user id>}); the code where a thing happens publishes it
+ * with one call here, and this node's registry actor sends it to every feed registered for the
+ * user, as the receptionist last listed them. Nothing is kept on this side but that listing.
  *
  * <p>Each event gets an id unique in the cluster when it is published ({@code <node>-<n>}, the node
- * part random per start), so every serving node that heard it knows it by the same id. The topic
- * actors of this node live under one registry actor, which stops a user's topic after {@code
- * bot.webapp.topic-idle} without a publication, or after {@code bot.webapp.unfollowed-topic-idle}
- * when no web client followed the user when last asked. Events of a user no node subscribes to
- * are not sent anywhere, and their JSON is never made: the publishing calls hand in how to make
- * it, and the registry makes it only for an event that goes out.
+ * part random per start), so every serving node that heard it knows it by the same id. The
+ * registry forgets a user's listing after {@code bot.webapp.topic-idle} without a publication, or
+ * after {@code bot.webapp.unfollowed-topic-idle} when no web client followed the user when last
+ * asked. Events of a user no node follows are not sent anywhere, and their JSON is never made: the
+ * publishing calls hand in how to make it, and the registry makes it only for an event that goes
+ * out.
  */
 public final class WebEvents implements Extension {
   private static final ExtensionId<WebEvents> ID =
@@ -44,9 +48,9 @@ public final class WebEvents implements Extension {
       };
 
   /**
-   * How long a publishing topic stays without a publication (it is made again on the next event):
-   * {@code followed} while some web client follows the user, {@code unfollowed} otherwise, which
-   * is most users; each held topic costs about 4 KB of heap.
+   * How long a user's listing of followers is kept without a publication (the receptionist is asked
+   * again on the next event): {@code followed} while some web client follows the user, {@code
+   * unfollowed} otherwise, which is most users.
    */
   record Idle(Duration followed, Duration unfollowed) {
     static Idle of(Config config) {
@@ -54,7 +58,7 @@ public final class WebEvents implements Extension {
           config.getDuration("bot.webapp.unfollowed-topic-idle"));
     }
 
-    /** How often idle topics are looked for. */
+    /** How often idle listings are looked for. */
     Duration sweep() {
       return unfollowed.compareTo(followed) < 0 ? unfollowed : followed;
     }
@@ -84,11 +88,6 @@ public final class WebEvents implements Extension {
     return ID.apply(system);
   }
 
-  /** The topic a user's events go through. */
-  public static Behavior<Topic.Command<Event>> topic(long userId) {
-    return Topic.create(Event.class, "webapp-events-" + userId);
-  }
-
   /**
    * Publishes an event of {@code type} to the user's web clients, wherever they are served; {@code
    * data} is called (on the registry, once) only if the event goes to a subscriber, so it must
@@ -104,7 +103,7 @@ public final class WebEvents implements Extension {
     registry.tell(new Publish(userId, null, seq.incrementAndGet(), type, () -> json));
   }
 
-  /** Sends a subscription handshake's nonce through the user's topic (the user actor does). */
+  /** Sends a subscription handshake's nonce to the user's followers (the user actor does). */
   public void echo(long userId, String nonce) {
     registry.tell(new Publish(userId, nonce, 0, ECHO, () -> "{}"));
   }
@@ -153,129 +152,163 @@ public final class WebEvents implements Extension {
     }
   }
 
-  private record Stats(long userId, int instances) {}
+  /** The receptionist's answer to a {@link Receptionist#find} of a user's followers. */
+  private record Listed(Receptionist.Listing listing) {}
 
-  private record AskStats(long userId) {}
+  private record Retry(long userId) {}
 
   private enum Sweep {
     INSTANCE
   }
 
   /**
-   * A user's publishing topic. A new topic learns where the subscribers are from the receptionist
-   * a moment after it starts, and drops what is published before: so what a new topic (the user's
-   * actor just moved here) is given waits until it knows of a subscriber, at most {@link #LEARN}.
-   * Afterwards events go out only while some node subscribes (known from the topic's statistics,
-   * at most {@link #STALE} old, or from a handshake echo just sent), so nothing is dropped into
-   * dead letters for users nobody follows.
+   * What this node knows of a user's followers: the feeds registered under {@link #followers}
+   * when the receptionist was last asked (at most {@link #STALE} ago while events come). No actor:
+   * the receptionist already holds the registrations of the whole cluster, and answers a find
+   * from this node's copy. Events go straight to the listed feeds, and only while there are some,
+   * so nothing is dropped into dead letters for users nobody follows. What comes before the first
+   * answer waits for it; a handshake echo that finds no feed yet (its feed's registration is still
+   * on its way from the serving node) waits too, and what is published behind it, asked again
+   * every {@link #RETRY}, at most {@link #LEARN}; so does a node just started ({@link #YOUNG}).
    */
-  private static final class UserTopic {
-    final ActorRef<Topic.Command<Event>> ref;
-    final long spawnedAt = System.nanoTime();
+  private static final class Followers {
+    final long firstAt = System.nanoTime();
     final List<Publish> pending = new ArrayList<>();
-    int instances = -1;
-    long statsAt;
+    Set<ActorRef<Event>> feeds = Set.of();
+    boolean listed;
+    long listedAt;
+    long askedAt;
+    boolean asking;
+    boolean waiting;
     long echoedAt;
     long lastUsed;
-    boolean asking;
-
-    UserTopic(ActorRef<Topic.Command<Event>> ref) {
-      this.ref = ref;
-    }
   }
 
   private static final Duration LEARN = Duration.ofSeconds(2);
   private static final Duration STALE = Duration.ofSeconds(1);
+  private static final Duration RETRY = Duration.ofMillis(50);
+  /**
+   * A node up for less than this may not have heard of every registration yet (the receptionist's
+   * replica fills by gossip after the join): what it publishes for a user it knows no follower of
+   * waits up to {@link #LEARN} too, so the first events after a hand-over to a new node are not
+   * lost.
+   */
+  private static final Duration YOUNG = Duration.ofSeconds(20);
+  private static final String KEY_PREFIX = "webapp-events-";
+
+  /**
+   * The receptionist key under which a node that serves a user's web clients registers its feed
+   * of the user's events ({@code UserFeed}); whichever node hosts the user's actor sends to it.
+   */
+  public static ServiceKey<Event> followers(long userId) {
+    return ServiceKey.create(Event.class, KEY_PREFIX + userId);
+  }
 
   private static Behavior<Publish> registry(String node, Idle idle) {
     return Behaviors.<Object>setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Sweep.INSTANCE, idle.sweep());
-      Map<Long, UserTopic> topics = new HashMap<>();
-      Consumer<Long> askStats = user -> {
-        UserTopic t = topics.get(user);
-        if (t == null || t.asking) {
+      Map<Long, Followers> users = new HashMap<>();
+      ActorRef<Receptionist.Listing> listings =
+          ctx.messageAdapter(Receptionist.Listing.class, Listed::new);
+      BiConsumer<Long, Followers> ask = (user, f) -> {
+        long now = System.nanoTime();
+        if (f.asking && now - f.askedAt < STALE.toNanos()) {
           return;
         }
-        t.asking = true;
-        ctx.ask(Topic.TopicStats.class, t.ref, STALE, Topic::getTopicStats,
-            (stats, error) -> new Stats(user, stats == null ? -1 : stats.topicInstanceCount()));
+        f.asking = true;
+        f.askedAt = now;
+        ctx.getSystem().receptionist().tell(Receptionist.find(followers(user), listings));
       };
       return Behaviors.receive(Object.class)
           .onMessage(Publish.class, p -> {
             long now = System.nanoTime();
-            UserTopic t = topics.computeIfAbsent(p.userId(),
-                user -> new UserTopic(ctx.spawnAnonymous(topic(user))));
-            t.lastUsed = now;
+            Followers f = users.computeIfAbsent(p.userId(), user -> new Followers());
+            f.lastUsed = now;
             if (ECHO.equals(p.type())) {
-              t.echoedAt = now;
+              f.echoedAt = now;
             }
-            if (t.instances < 0) {
-              t.pending.add(p);
-              askStats.accept(p.userId());
+            if (!f.listed || !f.pending.isEmpty() || f.feeds.isEmpty() && ECHO.equals(p.type())) {
+              f.pending.add(p);
+              ask.accept(p.userId(), f);
               return Behaviors.same();
             }
-            if (t.instances > 0 || ECHO.equals(p.type())
-                || now - t.echoedAt < LEARN.toNanos()) {
-              t.ref.tell(Topic.publish(p.event(node)));
+            if (!f.feeds.isEmpty()) {
+              send(p.event(node), f.feeds);
             }
-            if (now - t.statsAt > STALE.toNanos()) {
-              askStats.accept(p.userId());
+            if (now - f.listedAt > STALE.toNanos()) {
+              ask.accept(p.userId(), f);
             }
             return Behaviors.same();
           })
-          .onMessage(Stats.class, st -> {
-            UserTopic t = topics.get(st.userId());
-            if (t == null) {
+          .onMessage(Listed.class, l -> {
+            long user = Long.parseLong(l.listing().getKey().id().substring(KEY_PREFIX.length()));
+            Followers f = users.get(user);
+            if (f == null) {
               return Behaviors.same();
             }
             long now = System.nanoTime();
-            t.asking = false;
-            t.statsAt = now;
-            if (t.instances >= 0) {
-              t.instances = Math.max(0, st.instances());
-            } else if (st.instances() > 0 || now - t.spawnedAt > LEARN.toNanos()) {
-              t.instances = Math.max(0, st.instances());
-              int unsent = 0;
-              for (Publish p : t.pending) {
-                if (t.instances > 0 || ECHO.equals(p.type())) {
-                  t.ref.tell(Topic.publish(p.event(node)));
-                } else {
-                  unsent++;
-                }
+            f.asking = false;
+            f.listed = true;
+            f.listedAt = now;
+            f.feeds = l.listing().getServiceInstances(followers(user));
+            if (f.pending.isEmpty()) {
+              return Behaviors.same();
+            }
+            boolean echoed = now - f.echoedAt < LEARN.toNanos();
+            boolean young = ctx.getSystem().uptime() < YOUNG.toSeconds()
+                && now - f.firstAt < LEARN.toNanos();
+            if (f.feeds.isEmpty() && (echoed || young)) {
+              if (!f.waiting) {
+                f.waiting = true;
+                ctx.getLog().debug("user {}: {} waits for a follower to be listed", user,
+                    echoed ? "an echo" : "an event on a node just started");
               }
-              t.pending.clear();
-              if (unsent > 0) {
-                ctx.getLog().debug("user {}: no web client follows; {} events not sent",
-                    st.userId(), unsent);
+              timers.startSingleTimer(new Retry(user), RETRY);
+              return Behaviors.same();
+            }
+            f.waiting = false;
+            int unsent = 0;
+            for (Publish p : f.pending) {
+              if (f.feeds.isEmpty()) {
+                unsent++;
+              } else {
+                send(p.event(node), f.feeds);
               }
-            } else {
-              timers.startSingleTimer(new AskStats(st.userId()), Duration.ofMillis(50));
+            }
+            f.pending.clear();
+            if (unsent > 0) {
+              ctx.getLog().debug("user {}: no web client follows; {} events not sent", user,
+                  unsent);
             }
             return Behaviors.same();
           })
-          .onMessage(AskStats.class, a -> {
-            askStats.accept(a.userId());
+          .onMessage(Retry.class, r -> {
+            Followers f = users.get(r.userId());
+            if (f != null) {
+              ask.accept(r.userId(), f);
+            }
             return Behaviors.same();
           })
           .onMessageEquals(Sweep.INSTANCE, () -> {
             long now = System.nanoTime();
-            int before = topics.size();
-            topics.values().removeIf(t -> {
-              Duration after = t.instances > 0 ? idle.followed() : idle.unfollowed();
-              boolean stop = !t.asking && t.pending.isEmpty()
-                  && now - t.lastUsed > after.toNanos();
-              if (stop) {
-                ctx.stop(t.ref);
-              }
-              return stop;
+            int before = users.size();
+            users.values().removeIf(f -> {
+              Duration after = f.feeds.isEmpty() ? idle.unfollowed() : idle.followed();
+              return !f.asking && f.pending.isEmpty() && now - f.lastUsed > after.toNanos();
             });
-            if (topics.size() < before) {
-              ctx.getLog().debug("stopped {} idle topics, {} kept", before - topics.size(),
-                  topics.size());
+            if (users.size() < before) {
+              ctx.getLog().debug("forgot {} idle users, {} kept", before - users.size(),
+                  users.size());
             }
             return Behaviors.same();
           })
           .build();
     })).narrow();
+  }
+
+  private static void send(Event event, Set<ActorRef<Event>> feeds) {
+    for (ActorRef<Event> feed : feeds) {
+      feed.tell(event);
+    }
   }
 }

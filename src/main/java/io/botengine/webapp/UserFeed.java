@@ -6,7 +6,7 @@ import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
-import akka.actor.typed.pubsub.Topic;
+import akka.actor.typed.receptionist.Receptionist;
 import akka.http.javadsl.model.sse.ServerSentEvent;
 import akka.stream.BoundedSourceQueue;
 import io.botengine.Json;
@@ -22,17 +22,18 @@ import java.util.UUID;
 import java.util.function.BiConsumer;
 
 /**
- * One user's events as this node hears them, for the web clients this node serves: subscribed to
- * the user's topic ({@link WebEvents#topic}), it keeps the last {@code events-kept} events (what a
- * client reconnecting with {@code Last-Event-ID} resumes from) and hands each to the live
- * connections. The buffer lives here, on the serving node, not with the user's actor: it survives
- * the actor moving to another node, and needs no write per event.
+ * One user's events as this node hears them, for the web clients this node serves: registered
+ * with the receptionist as the user's follower on this node ({@link WebEvents#followers}, through
+ * a child that is only an address the user's node sends to), it keeps the last {@code
+ * events-kept} events (what a client reconnecting with {@code Last-Event-ID} resumes from) and
+ * hands each to the live connections. The buffer lives here, on the serving node, not with the
+ * user's actor: it survives the actor moving to another node, and needs no write per event.
  *
  * <p>A connection becomes live after a handshake: the feed asks the user's actor to publish a
- * nonce through the topic (asked again every {@code handshake-retry}) and sends {@code ack} once it
- * hears it back, so the path from wherever the actor lives to here is known to work. A connection
- * whose queue is full is sent {@code reset} and closed. Started by {@link EventHub} on a first
- * connection; after {@code linger} without connections it asks the hub to stop it.
+ * nonce to the user's followers (asked again every {@code handshake-retry}) and sends {@code ack}
+ * once it hears it back, so the path from wherever the actor lives to here is known to work. A
+ * connection whose queue is full is sent {@code reset} and closed. Started by {@link EventHub} on a
+ * first connection; after {@code linger} without connections it asks the hub to stop it.
  */
 final class UserFeed {
   interface Command {}
@@ -91,9 +92,13 @@ final class UserFeed {
   static Behavior<Command> create(long userId, WebAppSettings settings,
       BiConsumer<Long, String> askEcho, ActorRef<EventHub.Command> hub) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      ActorRef<Topic.Command<WebEvents.Event>> topic =
-          ctx.spawn(WebEvents.topic(userId), "topic");
-      topic.tell(Topic.subscribe(ctx.messageAdapter(WebEvents.Event.class, Heard::new)));
+      ActorRef<Command> self = ctx.getSelf();
+      ActorRef<WebEvents.Event> listener = ctx.spawn(Behaviors.receiveMessage(event -> {
+        self.tell(new Heard(event));
+        return Behaviors.same();
+      }), "events");
+      ctx.getSystem().receptionist()
+          .tell(Receptionist.register(WebEvents.followers(userId), listener));
       return new UserFeed(ctx, timers, userId, settings, askEcho, hub).behavior();
     }));
   }
