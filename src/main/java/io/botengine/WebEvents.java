@@ -178,8 +178,12 @@ public final class WebEvents implements Extension {
     boolean listed;
     long listedAt;
     long askedAt;
-    boolean asking;
     boolean waiting;
+
+    /** A find is out: asked after the last answer. */
+    boolean asking() {
+      return askedAt > listedAt;
+    }
     long echoedAt;
     long lastUsed;
   }
@@ -212,10 +216,9 @@ public final class WebEvents implements Extension {
           ctx.messageAdapter(Receptionist.Listing.class, Listed::new);
       BiConsumer<Long, Followers> ask = (user, f) -> {
         long now = System.nanoTime();
-        if (f.asking && now - f.askedAt < STALE.toNanos()) {
+        if (f.asking() && now - f.askedAt < STALE.toNanos()) {
           return;
         }
-        f.asking = true;
         f.askedAt = now;
         ctx.getSystem().receptionist().tell(Receptionist.find(followers(user), listings));
       };
@@ -247,7 +250,6 @@ public final class WebEvents implements Extension {
               return Behaviors.same();
             }
             long now = System.nanoTime();
-            f.asking = false;
             f.listed = true;
             f.listedAt = now;
             f.feeds = l.listing().getServiceInstances(followers(user));
@@ -294,7 +296,7 @@ public final class WebEvents implements Extension {
             int before = users.size();
             users.values().removeIf(f -> {
               Duration after = f.feeds.isEmpty() ? idle.unfollowed() : idle.followed();
-              return !f.asking && f.pending.isEmpty() && now - f.lastUsed > after.toNanos();
+              return !f.asking() && f.pending.isEmpty() && now - f.lastUsed > after.toNanos();
             });
             if (users.size() < before) {
               ctx.getLog().debug("forgot {} idle users, {} kept", before - users.size(),
