@@ -37,6 +37,14 @@ class LogSafeTest {
   }
 
   @Test
+  void masksATokenAtTheStartOfALineAndCredentialsOfAUrlWithinOne() {
+    assertEquals("*** is the token", LogSafe.mask("12345:AAEhBOweik6ad9r_QXM is the token"));
+    assertEquals("08:00:01 INFO calling http://***@runner:8080/api (1234:abcdefghij kept)",
+        LogSafe.mask("08:00:01 INFO calling http://svc:pa55word@runner:8080/api"
+            + " (1234:abcdefghij kept)"));
+  }
+
+  @Test
   void theLayoutMasksLibraryLinesAndTheirStackTraces() {
     MaskingPatternLayout layout = new MaskingPatternLayout();
     layout.setContext(new LoggerContext());
