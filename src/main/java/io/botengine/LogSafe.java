@@ -110,7 +110,7 @@ public final class LogSafe {
     return false;
   }
 
-  /** What {@code \\d} matches in {@link #BOT_TOKEN}: ASCII digits only. */
+  /** What {@code \d} matches in {@link #BOT_TOKEN}: ASCII digits only. */
   private static boolean isDigit(char c) {
     return c >= '0' && c <= '9';
   }

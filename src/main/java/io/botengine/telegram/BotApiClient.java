@@ -148,31 +148,30 @@ public final class BotApiClient implements TelegramGateway {
     this.metrics = Metrics.get(system);
     this.settings = settings;
     URI base = URI.create(settings.apiUrl());
-    int port = base.getPort() != -1 ? base.getPort() : "https".equals(base.getScheme()) ? 443 : 80;
+    boolean https = "https".equals(base.getScheme());
+    int port = base.getPort() != -1 ? base.getPort() : https ? 443 : 80;
+    String apiHost = base.getHost();
     this.apiPathPrefix = "/bot" + settings.token() + "/";
     this.filePathPrefix = "/file/bot" + settings.token() + "/";
-    String apiHost = base.getHost();
-    boolean https = "https".equals(base.getScheme());
     ClientConnectionSettings defaults = ClientConnectionSettings.create(system.classicSystem());
+    ClientConnectionSettings rawHeaders =
+        defaults.withParserSettings(defaults.getParserSettings().withModeledHeaderParsing(false));
     // Only an answer's status and body are read: its other headers stay raw, rather than each
     // answer's Date being parsed into a DateTime. A call's own timer (the read timeout) ends a
     // call without an answer; the connection's idle timeout, a second later, only closes the
     // connection it stalled. Were both the same, either could win under load, and the call
     // would end as a network error instead of "no answer within".
     ClientConnectionSettings connection =
-        defaults
+        rawHeaders
             .withConnectingTimeout(finite(settings.clientConnectTimeout()))
-            .withIdleTimeout(finite(settings.clientReadTimeout().plusSeconds(1)))
-            .withParserSettings(defaults.getParserSettings().withModeledHeaderParsing(false));
+            .withIdleTimeout(finite(settings.clientReadTimeout().plusSeconds(1)));
     this.longPollConnection =
         connectionTo(apiHost, port, https,
             connection.withIdleTimeout(
                 finite(settings.pollTimeout().plus(settings.clientReadTimeout()))));
     // A download reads the answer's status and entity alone, as a call does, with Akka HTTP's
     // default timeouts: the size cap and completion timeout below bound it.
-    this.downloadConnection =
-        connectionTo(apiHost, port, https,
-            defaults.withParserSettings(defaults.getParserSettings().withModeledHeaderParsing(false)));
+    this.downloadConnection = connectionTo(apiHost, port, https, rawHeaders);
     ConnectionPoolSettings pool =
         ConnectionPoolSettings.create(system.classicSystem())
             .withMaxConnections(settings.clientMaxRequests())
